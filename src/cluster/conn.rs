@@ -1,0 +1,127 @@
+//! One connection to one node: connect with a bounded timeout, authenticate, and send commands
+//! with a response timeout that fits the work (the redis crate's default is too short for MIGRATE).
+//! Knows nothing about cluster topology; `cluster::view` builds on it.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, RedisConnectionInfo};
+
+use crate::addr::NodeAddr;
+
+/// Credentials used for every node (redis-cli has one set for the whole cluster).
+#[derive(Clone, Default)]
+pub struct Credentials {
+    pub user: Option<String>,
+    pub pass: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    // Passwords never appear in output, logs or errors.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("pass", &self.pass.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// How to reach nodes: credentials and timeouts (TLS settings join here).
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub credentials: Credentials,
+    pub connect_timeout: Duration,
+    pub response_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            credentials: Credentials::default(),
+            connect_timeout: Duration::from_secs(5),
+            response_timeout: Duration::from_secs(70),
+        }
+    }
+}
+
+/// A multiplexed connection to one node: cheap to clone, requests may be in flight concurrently.
+#[derive(Clone)]
+pub struct NodeConn {
+    pub addr: NodeAddr,
+    conn: MultiplexedConnection,
+}
+
+impl NodeConn {
+    pub async fn connect(addr: &NodeAddr, opts: &ConnectOptions) -> Result<NodeConn> {
+        let info = ConnectionInfo {
+            addr: ConnectionAddr::Tcp(addr.host.clone(), addr.port),
+            redis: RedisConnectionInfo {
+                db: 0,
+                username: opts.credentials.user.clone(),
+                password: opts.credentials.pass.clone(),
+                protocol: redis::ProtocolVersion::RESP2,
+            },
+        };
+        let client = Client::open(info).with_context(|| format!("{addr}: invalid address"))?;
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(opts.connect_timeout)
+            .set_response_timeout(opts.response_timeout);
+        let conn = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not connect to {addr}: {}", describe(&e)))?;
+        Ok(NodeConn {
+            addr: addr.clone(),
+            conn,
+        })
+    }
+
+    /// Sends one command given as words; returns the raw reply (server errors are `Err`).
+    pub async fn call<I, A>(&self, args: I) -> redis::RedisResult<redis::Value>
+    where
+        I: IntoIterator<Item = A>,
+        A: redis::ToRedisArgs,
+    {
+        let mut cmd = redis::Cmd::new();
+        for a in args {
+            cmd.arg(a);
+        }
+        let mut conn = self.conn.clone();
+        cmd.query_async(&mut conn).await
+    }
+
+    /// Sends a prepared command.
+    pub async fn query(&self, cmd: &redis::Cmd) -> redis::RedisResult<redis::Value> {
+        let mut conn = self.conn.clone();
+        cmd.query_async(&mut conn).await
+    }
+
+    /// Sends a pipeline (one round trip); with `ignore_errors`-free semantics of the crate.
+    pub async fn pipeline(&self, pipe: &redis::Pipeline) -> redis::RedisResult<Vec<redis::Value>> {
+        let mut conn = self.conn.clone();
+        pipe.query_async(&mut conn).await
+    }
+
+    /// Sends a command and reads a bulk/simple string reply as text.
+    pub async fn call_string<I, A>(&self, args: I) -> Result<String>
+    where
+        I: IntoIterator<Item = A>,
+        A: redis::ToRedisArgs,
+    {
+        let v = self
+            .call(args)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+        redis::from_redis_value::<String>(&v).map_err(|e| anyhow::anyhow!("{}", describe(&e)))
+    }
+}
+
+/// A server or transport error as one line, the way the server said it (`ERR ...`, `MOVED ...`).
+pub fn describe(e: &redis::RedisError) -> String {
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_string(),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,18 @@
+//! trib: Redis Cluster administration. A map of the crate:
+//!
+//! - CLI: `cli` (clap syntax), `ops` (one file per subcommand), `output` (the one Reporter).
+//! - Shared core: `slot`, `addr`, `exit`, `cluster` (connections, CLUSTER NODES, the view),
+//!   `plan` (pure plans), `migrate` (the slot-move engine).
+//! - Node: `node` (trib-node, the reference cluster server); it never imports `ops`, `plan` or `output`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod addr;
+pub mod cli;
+pub mod cluster;
+pub mod exit;
+pub mod migrate;
+pub mod node;
+pub mod ops;
+pub mod output;
+pub mod plan;
+pub mod slot;

@@ -1,0 +1,54 @@
+//! One file per subcommand: resolve options, build a plan, confirm, execute. `run` dispatches.
+//! Subcommands not built yet say so and exit 2; they never pretend.
+
+pub mod context;
+pub mod generate;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::exit::{ExitCode, Fail};
+use crate::output::Reporter;
+
+pub use context::Context;
+
+/// Runs one parsed command line; returns the exit code for a run that completed.
+pub fn run(cli: Cli, reporter: Reporter) -> Result<ExitCode> {
+    let ctx = Context::resolve(&cli.global, reporter)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(dispatch(cli.command, ctx))
+}
+
+async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
+    let _ = &ctx;
+    match command {
+        Command::Generate(args) => generate::run(&args),
+        other => Err(Fail::usage(format!(
+            "{}: not implemented yet",
+            subcommand_name(&other)
+        ))),
+    }
+}
+
+fn subcommand_name(command: &Command) -> &'static str {
+    match command {
+        Command::Create(_) => "create",
+        Command::Check(_) => "check",
+        Command::Info(_) => "info",
+        Command::Fix(_) => "fix",
+        Command::Reshard(_) => "reshard",
+        Command::Rebalance(_) => "rebalance",
+        Command::AddNode(_) => "add-node",
+        Command::DelNode(_) => "del-node",
+        Command::Call(_) => "call",
+        Command::SetTimeout(_) => "set-timeout",
+        Command::Import(_) => "import",
+        Command::Backup(_) => "backup",
+        Command::Sandbox(_) => "sandbox",
+        Command::Demo(_) => "demo",
+        Command::Generate(_) => "generate",
+    }
+}

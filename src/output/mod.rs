@@ -1,0 +1,123 @@
+//! The one Reporter every operation prints through: human text in redis-cli's vocabulary
+//! (`>>>`, `[OK]`, `[WARNING]`, `[ERR]`), a single JSON document with `--json`, or errors only
+//! with `-q`. Ops never print directly; they call these methods.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Human,
+    Json,
+    Quiet,
+}
+
+/// Where human output goes and how it looks.
+pub struct Reporter {
+    mode: Mode,
+    color: bool,
+    verbose: u8,
+    /// stderr is a terminal: progress bars and prompts may draw there.
+    pub interactive: bool,
+    lock: Mutex<()>,
+}
+
+const BOLD: &str = "29;1";
+const YELLOW: &str = "33;1";
+const RED: &str = "31;1";
+const GREEN: &str = "32;1";
+
+impl Reporter {
+    pub fn new(mode: Mode, color: bool, verbose: u8) -> Reporter {
+        Reporter {
+            mode,
+            color,
+            verbose,
+            interactive: std::io::stderr().is_terminal(),
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// A reporter for tests and library callers: plain human text, no colour.
+    pub fn plain() -> Reporter {
+        Reporter::new(Mode::Human, false, 0)
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+    pub fn is_json(&self) -> bool {
+        self.mode == Mode::Json
+    }
+    pub fn verbose(&self) -> u8 {
+        self.verbose
+    }
+
+    fn human(&self, code: Option<&str>, text: &str) {
+        if self.mode != Mode::Human {
+            return;
+        }
+        let _g = self.lock.lock();
+        let mut out = std::io::stdout().lock();
+        let _ = match (self.color, code) {
+            (true, Some(c)) => writeln!(out, "\x1b[{c}m{text}\x1b[0m"),
+            _ => writeln!(out, "{text}"),
+        };
+    }
+
+    /// `>>> step` lines.
+    pub fn step(&self, text: &str) {
+        self.human(Some(BOLD), &format!(">>> {text}"));
+    }
+    /// `[OK] ...` lines.
+    pub fn ok(&self, text: &str) {
+        self.human(Some(GREEN), &format!("[OK] {text}"));
+    }
+    /// `[WARNING] ...` lines.
+    pub fn warn(&self, text: &str) {
+        self.human(Some(YELLOW), &format!("[WARNING] {text}"));
+    }
+    /// `[ERR] ...` lines; shown even with `-q` (on stderr then). An `[ERR]` always means exit != 0.
+    pub fn err(&self, text: &str) {
+        match self.mode {
+            Mode::Human => self.human(Some(RED), &format!("[ERR] {text}")),
+            Mode::Quiet => eprintln!("[ERR] {text}"),
+            Mode::Json => {}
+        }
+    }
+    /// A plain, uncoloured human line (node listings, plans).
+    pub fn line(&self, text: &str) {
+        self.human(None, text);
+    }
+    /// Detail shown only with `-v`.
+    pub fn detail(&self, text: &str) {
+        if self.verbose > 0 {
+            self.human(None, text);
+        }
+    }
+    /// A warning that is not part of the report proper (stderr), e.g. the `-a` warning.
+    pub fn notice(&self, text: &str) {
+        if self.mode != Mode::Quiet {
+            eprintln!("{text}");
+        }
+    }
+    /// The one JSON document of a `--json` run.
+    pub fn json(&self, value: &serde_json::Value) {
+        if self.mode == Mode::Json {
+            let _g = self.lock.lock();
+            println!("{value}");
+        }
+    }
+    /// One NDJSON event line of a long `--json` operation.
+    pub fn event(&self, value: &serde_json::Value) {
+        self.json(value);
+    }
+    /// A progress line for non-terminal stderr (one per step); terminals get bars instead.
+    pub fn progress_line(&self, text: &str) {
+        if self.mode != Mode::Quiet {
+            let _g = self.lock.lock();
+            eprintln!("{text}");
+        }
+    }
+}

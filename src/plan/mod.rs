@@ -1,0 +1,2 @@
+//! Pure planning, no I/O: create allocation, reshard, rebalance and fix plans. Plans are data:
+//! printable, serialisable to JSON, and tested without sockets.

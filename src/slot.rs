@@ -1,0 +1,222 @@
+//! Hash slots: the `Slot` newtype, ranges and sets of slots, and `key_slot` (CRC16/XMODEM of the
+//! key or its `{hash tag}`, mod 16384). Shared by the CLI and the node; no I/O here.
+
+use std::fmt;
+
+/// Number of hash slots in a Redis Cluster.
+pub const SLOT_COUNT: u16 = 16384;
+
+/// A hash slot, always in `0..16384`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Slot(u16);
+
+impl Slot {
+    pub fn new(n: u16) -> Option<Slot> {
+        (n < SLOT_COUNT).then_some(Slot(n))
+    }
+    pub fn get(self) -> u16 {
+        self.0
+    }
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+    /// Parses a slot the way Redis does for CLUSTER subcommands: a decimal integer in range.
+    pub fn parse(s: &[u8]) -> Option<Slot> {
+        let s = std::str::from_utf8(s).ok()?;
+        let n: i64 = s.parse().ok()?;
+        u16::try_from(n).ok().and_then(Slot::new)
+    }
+    pub fn all() -> impl Iterator<Item = Slot> {
+        (0..SLOT_COUNT).map(Slot)
+    }
+}
+
+impl fmt::Display for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The part of a key that is hashed: the bytes between the first `{` and the first `}` after it,
+/// when that is non-empty; otherwise the whole key.
+pub fn hash_tag(key: &[u8]) -> &[u8] {
+    if let Some(open) = key.iter().position(|&b| b == b'{') {
+        if let Some(len) = key[open + 1..].iter().position(|&b| b == b'}') {
+            if len > 0 {
+                return &key[open + 1..open + 1 + len];
+            }
+        }
+    }
+    key
+}
+
+/// The slot a key belongs to.
+pub fn key_slot(key: &[u8]) -> Slot {
+    Slot(crc16::State::<crc16::XMODEM>::calculate(hash_tag(key)) & (SLOT_COUNT - 1))
+}
+
+/// An inclusive run of slots `start..=end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SlotRange {
+    pub start: Slot,
+    pub end: Slot,
+}
+
+impl SlotRange {
+    pub fn len(&self) -> usize {
+        self.end.index() - self.start.index() + 1
+    }
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl fmt::Display for SlotRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.start == self.end {
+            write!(f, "{}", self.start)
+        } else {
+            write!(f, "{}-{}", self.start, self.end)
+        }
+    }
+}
+
+/// A set of slots as a bitmap; iterates ascending.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SlotSet {
+    bits: Box<[u64; 256]>,
+}
+
+impl Default for SlotSet {
+    fn default() -> Self {
+        SlotSet {
+            bits: Box::new([0; 256]),
+        }
+    }
+}
+
+impl fmt::Debug for SlotSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SlotSet({})", self.ranges_string())
+    }
+}
+
+impl SlotSet {
+    pub fn new() -> SlotSet {
+        SlotSet::default()
+    }
+    pub fn full() -> SlotSet {
+        let mut s = SlotSet::new();
+        s.bits.iter_mut().for_each(|w| *w = u64::MAX);
+        s
+    }
+    pub fn insert(&mut self, slot: Slot) -> bool {
+        let (w, b) = (slot.index() / 64, slot.index() % 64);
+        let was = self.bits[w] & (1 << b) != 0;
+        self.bits[w] |= 1 << b;
+        !was
+    }
+    pub fn remove(&mut self, slot: Slot) -> bool {
+        let (w, b) = (slot.index() / 64, slot.index() % 64);
+        let was = self.bits[w] & (1 << b) != 0;
+        self.bits[w] &= !(1 << b);
+        was
+    }
+    pub fn contains(&self, slot: Slot) -> bool {
+        self.bits[slot.index() / 64] & (1 << (slot.index() % 64)) != 0
+    }
+    pub fn len(&self) -> usize {
+        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.bits.iter().all(|&w| w == 0)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
+        Slot::all().filter(move |s| self.contains(*s))
+    }
+    pub fn insert_range(&mut self, range: SlotRange) {
+        for n in range.start.get()..=range.end.get() {
+            self.insert(Slot(n));
+        }
+    }
+    /// Maximal ascending runs, as CLUSTER NODES prints them.
+    pub fn ranges(&self) -> Vec<SlotRange> {
+        let mut out: Vec<SlotRange> = Vec::new();
+        for s in self.iter() {
+            match out.last_mut() {
+                Some(r) if r.end.get() + 1 == s.get() => r.end = s,
+                _ => out.push(SlotRange { start: s, end: s }),
+            }
+        }
+        out
+    }
+    /// `0-5460 5462` style, space separated.
+    pub fn ranges_string(&self) -> String {
+        self.ranges()
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    /// `0-5460,5462` style, as redis-cli's check output uses.
+    pub fn ranges_comma(&self) -> String {
+        self.ranges()
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl FromIterator<Slot> for SlotSet {
+    fn from_iter<I: IntoIterator<Item = Slot>>(iter: I) -> Self {
+        let mut s = SlotSet::new();
+        for slot in iter {
+            s.insert(slot);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_slots_from_the_spec() {
+        assert_eq!(key_slot(b"foo").get(), 12182);
+        assert_eq!(key_slot(b"key:4").get(), 2724);
+        assert_eq!(key_slot(b"{user1}.a").get(), 8106);
+        assert_eq!(key_slot(b"{user1}.a"), key_slot(b"user1"));
+        // empty tag hashes the whole key
+        assert_eq!(
+            key_slot(b"{}x"),
+            Slot(crc16::State::<crc16::XMODEM>::calculate(b"{}x") & 16383)
+        );
+    }
+
+    #[test]
+    fn ranges_render_like_cluster_nodes() {
+        let s: SlotSet = [0u16, 1, 2, 5, 7, 8]
+            .iter()
+            .map(|&n| Slot::new(n).unwrap())
+            .collect();
+        assert_eq!(s.ranges_string(), "0-2 5 7-8");
+        assert_eq!(s.len(), 6);
+        assert_eq!(SlotSet::full().len(), 16384);
+        assert_eq!(Slot::parse(b"16384"), None);
+        assert_eq!(Slot::parse(b"-1"), None);
+        assert_eq!(Slot::parse(b"16383").map(Slot::get), Some(16383));
+    }
+
+    proptest! {
+        #[test]
+        fn ranges_cover_exactly_the_set(slots in proptest::collection::vec(0u16..16384, 0..200)) {
+            let set: SlotSet = slots.iter().map(|&n| Slot::new(n).unwrap()).collect();
+            let mut again = SlotSet::new();
+            for r in set.ranges() { again.insert_range(r); }
+            prop_assert_eq!(set, again);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The one integration-test binary. Each area has its own file; `harness` starts clusters of
+//! trib-node or real redis-server on loopback.
+
+mod harness;
+
+mod cli_basics;
