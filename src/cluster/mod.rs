@@ -2,3 +2,4 @@
 //! assembled view. The CLUSTER NODES line format lives in `nodes` and is shared with the node.
 
 pub mod conn;
+pub mod nodes;
