@@ -12,3 +12,4 @@ pub fn main_entry(args: Vec<String>) -> i32 {
     eprintln!("trib-node: not implemented yet");
     2
 }
+pub mod cluster;
