@@ -3,9 +3,11 @@
 //! (`epochs`), the bus wire format (`bus_msg`), the bus links and gossip rules (`bus`, `gossip`)
 //! and MIGRATE (`migrate`).
 
+pub mod bus;
 pub mod bus_msg;
 pub mod commands;
 pub mod epochs;
+pub mod gossip;
 pub mod nodes_conf;
 pub mod render;
 pub mod reply;

@@ -29,7 +29,7 @@ pub fn node_line(st: &ClusterState, n: &ClusterNode, slots: SlotSet) -> NodeLine
         ping_sent: n.ping_sent,
         pong_recv: n.pong_received,
         config_epoch: st.node_epoch(&n.name),
-        connected: is_me || n.link.is_some(),
+        connected: is_me || n.link.as_ref().is_some_and(|l| l.established),
         slots: if n.is_master() { slots } else { SlotSet::new() },
         migrating: marker(&st.migrating),
         importing: marker(&st.importing),

@@ -80,6 +80,8 @@ pub struct Link {
     pub id: u64,
     pub tx: UnboundedSender<Bytes>,
     pub ctime: u64,
+    /// False while the TCP connect is still in progress.
+    pub established: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -324,10 +326,10 @@ impl ClusterState {
         self.slots[slot.index()] = Some(owner);
         self.owner_not_claiming.remove(slot);
     }
+    /// Unbinds a slot; like Redis, migration marks are left to the callers that clear them.
     pub fn del_slot(&mut self, slot: Slot) {
         self.slots[slot.index()] = None;
         self.owner_not_claiming.remove(slot);
-        self.migrating.remove(&slot.get());
     }
 
     pub fn max_config_epoch(&self) -> u64 {
