@@ -8,6 +8,7 @@ pub mod bus_msg;
 pub mod commands;
 pub mod epochs;
 pub mod gossip;
+pub mod migrate_conn;
 pub mod nodes_conf;
 pub mod render;
 pub mod reply;
