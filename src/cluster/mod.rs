@@ -3,3 +3,5 @@
 
 pub mod conn;
 pub mod nodes;
+pub mod reply;
+pub mod view;
