@@ -4,8 +4,10 @@
 pub mod check;
 pub mod common;
 pub mod context;
+pub mod create;
 pub mod generate;
 pub mod info;
+pub mod join;
 
 use anyhow::Result;
 
@@ -31,6 +33,7 @@ async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::Generate(args) => generate::run(&args),
         Command::Check(args) => check::run(&args, &ctx).await,
         Command::Info(args) => info::run(&args, &ctx).await,
+        Command::Create(args) => create::run(&args, &ctx).await,
         other => Err(Fail::usage(format!(
             "{}: not implemented yet",
             subcommand_name(&other)
