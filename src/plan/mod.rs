@@ -1,2 +1,3 @@
 //! Pure planning, no I/O: create allocation, reshard, rebalance and fix plans. Plans are data:
 //! printable, serialisable to JSON, and tested without sockets.
+pub mod create;
