@@ -53,7 +53,7 @@ pub fn plan_reshard(
     }
     let mut order: Vec<&PlanNode> = sources.iter().collect();
     // Stable, unlike redis-cli's qsort: equal counts keep the caller's (view) order.
-    order.sort_by(|a, b| b.slots.len().cmp(&a.slots.len()));
+    order.sort_by_key(|s| std::cmp::Reverse(s.slots.len()));
     let total: usize = order.iter().map(|s| s.slots.len()).sum();
     let wanted = requested.min(total);
 
