@@ -121,3 +121,4 @@ impl Reporter {
         }
     }
 }
+pub mod progress;
