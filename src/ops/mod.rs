@@ -1,8 +1,11 @@
 //! One file per subcommand: resolve options, build a plan, confirm, execute. `run` dispatches.
 //! Subcommands not built yet say so and exit 2; they never pretend.
 
+pub mod check;
+pub mod common;
 pub mod context;
 pub mod generate;
+pub mod info;
 
 use anyhow::Result;
 
@@ -26,6 +29,8 @@ async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
     let _ = &ctx;
     match command {
         Command::Generate(args) => generate::run(&args),
+        Command::Check(args) => check::run(&args, &ctx).await,
+        Command::Info(args) => info::run(&args, &ctx).await,
         other => Err(Fail::usage(format!(
             "{}: not implemented yet",
             subcommand_name(&other)

@@ -483,3 +483,14 @@ pub fn run_program(program: &str, args: &[&str], stdin: Option<&str>, env: &[(&s
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// Backends that can run a cluster today. The one place to flip when trib-node gains cluster
+/// mode: add `Backend::TribNode` here.
+pub fn backends_with_cluster() -> Vec<Backend> {
+    // TODO: add TribNode when cluster mode lands
+    if require_redis() {
+        vec![Backend::Redis]
+    } else {
+        Vec::new()
+    }
+}
