@@ -108,7 +108,8 @@ pub async fn drain_slot(
             &opts.credentials,
         );
         let (result, next) =
-            futures_util::join!(ends.source.query(&cmd), get_keys(ends.source, slot, batch));
+            futures_util::future::join(ends.source.query(&cmd), get_keys(ends.source, slot, batch))
+                .await;
         match result {
             Ok(_) => {
                 moved += keys.len() as u64;
