@@ -6,6 +6,9 @@ pub mod common;
 pub mod context;
 pub mod generate;
 pub mod info;
+pub mod rebalance;
+pub mod reshard;
+pub mod slot_moves;
 
 use anyhow::Result;
 
@@ -31,6 +34,8 @@ async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::Generate(args) => generate::run(&args),
         Command::Check(args) => check::run(&args, &ctx).await,
         Command::Info(args) => info::run(&args, &ctx).await,
+        Command::Reshard(args) => reshard::run(&args, &ctx).await,
+        Command::Rebalance(args) => rebalance::run(&args, &ctx).await,
         other => Err(Fail::usage(format!(
             "{}: not implemented yet",
             subcommand_name(&other)
