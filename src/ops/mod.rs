@@ -11,7 +11,10 @@ pub mod del_node;
 pub mod generate;
 pub mod info;
 pub mod join;
+pub mod rebalance;
+pub mod reshard;
 pub mod set_timeout;
+pub mod slot_moves;
 
 use anyhow::Result;
 
@@ -42,6 +45,8 @@ async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::DelNode(args) => del_node::run(&args, &ctx).await,
         Command::Call(args) => call::run(&args, &ctx).await,
         Command::SetTimeout(args) => set_timeout::run(&args, &ctx).await,
+        Command::Reshard(args) => reshard::run(&args, &ctx).await,
+        Command::Rebalance(args) => rebalance::run(&args, &ctx).await,
         other => Err(Fail::usage(format!(
             "{}: not implemented yet",
             subcommand_name(&other)

@@ -4,5 +4,5 @@
 mod harness;
 
 mod cli_basics;
-mod node_cluster;
 mod cli_view;
+mod node_cluster;
