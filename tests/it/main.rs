@@ -5,4 +5,5 @@ mod harness;
 
 mod cli_basics;
 mod cli_view;
+mod client_redirects;
 mod node_cluster;
