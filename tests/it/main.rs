@@ -4,6 +4,7 @@
 mod harness;
 
 mod cli_basics;
+mod cli_pty;
 mod cli_view;
 mod client_redirects;
 mod node_cluster;
