@@ -4,3 +4,4 @@
 mod harness;
 
 mod cli_basics;
+mod node_oracle;
