@@ -4,4 +4,5 @@
 mod harness;
 
 mod cli_basics;
+mod node_basics;
 mod node_oracle;
