@@ -8,3 +8,5 @@ mod cli_pty;
 mod cli_view;
 mod client_redirects;
 mod node_cluster;
+mod node_basics;
+mod node_oracle;
