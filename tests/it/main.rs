@@ -4,3 +4,5 @@
 mod harness;
 
 mod cli_basics;
+mod node_dump;
+mod node_oracle_types;
