@@ -315,3 +315,144 @@ fn dump_vectors_restore_on_trib_node() {
     let v: Vec<String> = redis::cmd("HGETALL").arg("h").query(&mut c).unwrap();
     assert_eq!(v.len(), 4);
 }
+
+/// RESTORE's argument checks and their order, compared reply by reply with real Redis.
+#[test]
+fn restore_errors_match_real_redis() {
+    if !require_redis() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let redis = Node::start(Backend::Redis, false, &[], root.path());
+    let trib = Node::start(Backend::TribNode, false, &[], root.path());
+    let hello: Vec<u8> = vec![
+        0x00, 0x05, b'h', b'e', b'l', b'l', b'o', 0x0a, 0x00, 0x63, 0x72, 0xdf, 0x76, 0x65, 0x34,
+        0x20, 0x0a,
+    ];
+    let bad_crc: Vec<u8> = vec![
+        0x00, 0x05, b'h', b'e', b'l', b'l', b'o', 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let v11: Vec<u8> = vec![
+        0x00, 0x05, b'h', b'e', b'l', b'l', b'o', 0x0b, 0x00, 0x0a, 0xad, 0x62, 0x05, 0x98, 0xab,
+        0xc9, 0x83,
+    ];
+    let empty_list: Vec<u8> = vec![
+        0x01, 0x00, 0x0a, 0x00, 0x5b, 0xf8, 0x25, 0xcc, 0x6c, 0x17, 0x43, 0x56,
+    ];
+    let dup_set: Vec<u8> = vec![
+        0x02, 0x02, 0x01, b'x', 0x01, b'x', 0x0a, 0x00, 0x12, 0x02, 0xcd, 0xa6, 0x38, 0xd5, 0xb8,
+        0xc5,
+    ];
+    let p = |v: &Vec<u8>| v.clone();
+    let b = |s: &str| s.as_bytes().to_vec();
+    let script: Vec<Vec<Vec<u8>>> = vec![
+        vec![b("RESTORE"), b("r1"), b("0"), p(&hello)],
+        vec![b("RESTORE"), b("r1"), b("0"), p(&hello)],
+        vec![b("RESTORE"), b("r1"), b("-1"), p(&hello)],
+        vec![b("RESTORE"), b("r1"), b("0"), p(&hello), b("REPLACE")],
+        vec![b("RESTORE"), b("r2"), b("-1"), p(&hello)],
+        vec![b("RESTORE"), b("r2"), b("abc"), p(&hello)],
+        vec![b("RESTORE"), b("r2"), b("0"), p(&bad_crc)],
+        vec![b("RESTORE"), b("r2"), b("0"), p(&v11)],
+        vec![b("RESTORE"), b("r2"), b("0"), b("short")],
+        vec![b("RESTORE"), b("r2"), b("0"), p(&empty_list)],
+        vec![b("RESTORE"), b("r2"), b("0"), p(&dup_set)],
+        vec![b("RESTORE"), b("r2"), b("0"), p(&hello), b("FOO")],
+        vec![
+            b("RESTORE"),
+            b("r2"),
+            b("0"),
+            p(&hello),
+            b("IDLETIME"),
+            b("-5"),
+        ],
+        vec![b("RESTORE"), b("r2"), b("0"), p(&hello), b("IDLETIME")],
+        vec![
+            b("RESTORE"),
+            b("r2"),
+            b("0"),
+            p(&hello),
+            b("FREQ"),
+            b("256"),
+        ],
+        vec![b("RESTORE"), b("r2"), b("0"), p(&hello), b("FREQ"), b("x")],
+        vec![
+            b("RESTORE"),
+            b("r2"),
+            b("0"),
+            p(&hello),
+            b("IDLETIME"),
+            b("1"),
+            b("FREQ"),
+            b("1"),
+        ],
+        vec![
+            b("RESTORE"),
+            b("r1"),
+            b("abc"),
+            p(&hello),
+            b("IDLETIME"),
+            b("-1"),
+        ],
+        vec![b("RESTORE"), b("past"), b("1000"), p(&hello), b("ABSTTL")],
+        vec![b("EXISTS"), b("past")],
+        vec![
+            b("RESTORE"),
+            b("r1"),
+            b("1000"),
+            p(&hello),
+            b("ABSTTL"),
+            b("REPLACE"),
+        ],
+        vec![b("EXISTS"), b("r1")],
+        vec![
+            b("RESTORE"),
+            b("abs"),
+            b("4102444800000"),
+            p(&hello),
+            b("ABSTTL"),
+        ],
+        vec![b("PEXPIRETIME"), b("abs")],
+        vec![
+            b("RESTORE"),
+            b("idle"),
+            b("0"),
+            p(&hello),
+            b("IDLETIME"),
+            b("100"),
+            b("REPLACE"),
+        ],
+        vec![
+            b("RESTORE"),
+            b("freq"),
+            b("0"),
+            p(&hello),
+            b("FREQ"),
+            b("7"),
+        ],
+        vec![b("GET"), b("freq")],
+        vec![b("DUMP"), b("nokey")],
+        vec![b("RESTORE"), b("r3")],
+    ];
+    let mut a = redis.client();
+    let mut t = trib.client();
+    let render = |r: redis::RedisResult<V>| match r {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => format!("error {:?} {:?}", e.code(), e.detail()),
+    };
+    let mut diffs = Vec::new();
+    for step in &script {
+        let want = render(run(&mut a, step));
+        let got = render(run(&mut t, step));
+        if want != got {
+            let shown: Vec<String> = step
+                .iter()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect();
+            diffs.push(format!(
+                "{shown:?}\n   redis-server: {want}\n   trib-node:    {got}"
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
