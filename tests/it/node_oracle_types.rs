@@ -132,6 +132,19 @@ LRANGE dst 0 -1
 LPUSH str x
 LRANGE str 0 1
 RPOPLPUSH dst str
+RPUSH bl1 a b
+BLPOP nolist bl1 0
+BRPOP bl1 0.01
+BLPOP bl1 0.01
+BLPOP bl1 abc
+BLPOP bl1 -1
+BLPOP str 1
+RPUSH bl2 x y
+BLMOVE bl2 bl3 LEFT RIGHT 0
+BLMOVE bl2 bl3 UP RIGHT 0
+BRPOPLPUSH bl2 bl3 0.01
+BRPOPLPUSH bl2 bl3 0.01
+LRANGE bl3 0 -1
 # sets
 SADD s a b c d
 SADD s a e
@@ -445,5 +458,72 @@ fn redis_benchmark_default_set_runs_clean() {
             .and_then(|r| r.parse().ok())
             .unwrap_or(0.0);
         assert!(rate > 0.0, "zero rate: {line}");
+    }
+}
+
+/// A client blocked in BLPOP/BLMOVE is served when another client pushes, on both servers.
+#[test]
+fn blocking_pops_wake_up_on_push() {
+    let root = tempfile::tempdir().unwrap();
+    for backend in Backend::all() {
+        let node = Node::start(backend, false, &[], root.path());
+        let mut waiter = node.client();
+        let mut pusher = node.client();
+        let started = Instant::now();
+        let handle = std::thread::spawn(move || {
+            let popped: Vec<String> = redis::cmd("BLPOP")
+                .arg("q1")
+                .arg("q2")
+                .arg("5")
+                .query(&mut waiter)
+                .unwrap();
+            let moved: Option<String> = redis::cmd("BLMOVE")
+                .arg("q3")
+                .arg("q4")
+                .arg("LEFT")
+                .arg("RIGHT")
+                .arg("5")
+                .query(&mut waiter)
+                .unwrap();
+            let timed_out: Option<Vec<String>> = redis::cmd("BRPOP")
+                .arg("q5")
+                .arg("0.2")
+                .query(&mut waiter)
+                .unwrap();
+            (popped, moved, timed_out)
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        let _: i64 = redis::cmd("RPUSH")
+            .arg("q2")
+            .arg("v2")
+            .query(&mut pusher)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let _: i64 = redis::cmd("RPUSH")
+            .arg("q3")
+            .arg("v3")
+            .query(&mut pusher)
+            .unwrap();
+        let (popped, moved, timed_out) = handle.join().unwrap();
+        assert_eq!(
+            popped,
+            vec!["q2".to_string(), "v2".to_string()],
+            "{}",
+            backend.name()
+        );
+        assert_eq!(moved.as_deref(), Some("v3"), "{}", backend.name());
+        assert_eq!(timed_out, None, "{}", backend.name());
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{}",
+            backend.name()
+        );
+        let q4: Vec<String> = redis::cmd("LRANGE")
+            .arg("q4")
+            .arg("0")
+            .arg("-1")
+            .query(&mut pusher)
+            .unwrap();
+        assert_eq!(q4, vec!["v3".to_string()]);
     }
 }

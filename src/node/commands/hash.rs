@@ -1,5 +1,5 @@
 //! The hash command family (HSET ... HSCAN) with Redis 7.0's replies and error texts. Each
-//! handler takes the keyspace and the full argument vector (name first; arity already checked
+//! handler takes the command context and the full argument vector (name first; arity already checked
 //! by the table) and returns the reply.
 
 use std::collections::HashMap;

@@ -1,5 +1,5 @@
 //! The list command family (LPUSH ... LMOVE) with Redis 7.0's replies and error texts. Each
-//! handler takes the keyspace and the full argument vector (name first; arity checked by the
+//! handler takes the command context and the full argument vector (name first; arity checked by the
 //! table). Blocking variants are not here.
 
 use std::collections::VecDeque;
@@ -414,7 +414,7 @@ pub fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
 }
 
-fn side(arg: &[u8]) -> Option<bool> {
+pub(super) fn side(arg: &[u8]) -> Option<bool> {
     match upper(arg).as_slice() {
         b"LEFT" => Some(true),
         b"RIGHT" => Some(false),
@@ -423,7 +423,7 @@ fn side(arg: &[u8]) -> Option<bool> {
 }
 
 /// Pops from `src` on one side and pushes onto `dst` on the other (LMOVE, RPOPLPUSH).
-fn move_element(
+pub(super) fn move_element(
     db: &mut Keyspace,
     src: &Bytes,
     dst: &Bytes,

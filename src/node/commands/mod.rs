@@ -20,6 +20,7 @@ pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod list_blocking;
 pub mod server;
 pub mod set;
 pub mod strings;
@@ -53,6 +54,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     debug::COMMANDS,
     hash::COMMANDS,
     list::COMMANDS,
+    list_blocking::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
     dump::COMMANDS,

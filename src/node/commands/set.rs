@@ -1,5 +1,5 @@
 //! The set command family (SADD ... SSCAN, the algebra commands and their STORE forms) with
-//! Redis 7.0's replies and error texts. Each handler takes the keyspace and the full argument
+//! Redis 7.0's replies and error texts. Each handler takes the command context and the full argument
 //! vector (name first; arity checked by the table).
 
 use std::collections::HashSet;
@@ -423,8 +423,9 @@ pub fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     match read(db, &args[1]) {
         Err(e) => e,
         Ok(s) => scan_reply(
-            s.into_iter()
-                .flatten()
+            s.map(listing_order)
+                .unwrap_or_default()
+                .into_iter()
                 .filter(|m| scan.admits(m))
                 .cloned()
                 .map(Reply::Bulk)
