@@ -1,7 +1,7 @@
 //! The sorted-set command family (ZADD ... ZSCAN, the unified ZRANGE and its legacy forms) with
-//! Redis 7.0's replies, error texts and `%.17g` scores. Each handler takes the keyspace and the
-//! full argument vector (name first; arity checked by the table). Replies use the RESP2 shape
-//! (WITHSCORES flattened).
+//! Redis 7.0's replies, error texts and `%.17g` scores. Each handler takes the command context
+//! and the full argument vector (name first; arity checked by the table). WITHSCORES replies are
+//! flat in RESP2 and [member, score] pairs in RESP3.
 
 use bytes::Bytes;
 
