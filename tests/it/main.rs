@@ -10,3 +10,5 @@ mod client_redirects;
 mod node_cluster;
 mod node_basics;
 mod node_oracle;
+mod node_dump;
+mod node_oracle_types;
