@@ -4,4 +4,6 @@
 mod harness;
 
 mod cli_basics;
+mod cli_check;
+mod cli_support;
 mod cli_view;
