@@ -5,5 +5,6 @@ mod harness;
 
 mod cli_basics;
 mod cli_check;
+mod cli_create;
 mod cli_support;
 mod cli_view;
