@@ -6,5 +6,6 @@ mod harness;
 mod cli_basics;
 mod cli_check;
 mod cli_create;
+mod cli_nodes;
 mod cli_support;
 mod cli_view;
