@@ -11,6 +11,8 @@ pub mod del_node;
 pub mod generate;
 pub mod info;
 pub mod join;
+pub mod local;
+pub mod sandbox;
 pub mod set_timeout;
 
 use anyhow::Result;
@@ -42,6 +44,7 @@ async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::DelNode(args) => del_node::run(&args, &ctx).await,
         Command::Call(args) => call::run(&args, &ctx).await,
         Command::SetTimeout(args) => set_timeout::run(&args, &ctx).await,
+        Command::Sandbox(args) => sandbox::run(&args, &ctx).await,
         other => Err(Fail::usage(format!(
             "{}: not implemented yet",
             subcommand_name(&other)
