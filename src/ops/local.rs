@@ -55,6 +55,7 @@ pub struct LocalCluster {
     pub kind: ServerKind,
     pub root: PathBuf,
     pub nodes: Vec<LocalNode>,
+    keep: bool,
 }
 
 impl LocalCluster {
@@ -78,6 +79,7 @@ impl LocalCluster {
             kind,
             root,
             nodes: Vec::new(),
+            keep: false,
         };
         for i in 0..count {
             let (port, bus) = match base_port {
@@ -109,13 +111,20 @@ impl LocalCluster {
         self.nodes.iter().map(|n| n.addr.to_string()).collect()
     }
 
-    /// Stops every started process by PID and removes the directory.
+    /// Stops every started process by PID and removes the directory (unless kept).
     pub async fn stop(&mut self) {
         for n in &mut self.nodes {
             let _ = n.child.kill().await;
         }
         self.nodes.clear();
-        let _ = std::fs::remove_dir_all(&self.root);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    /// Leave the directory (logs, nodes.conf) in place when stopping.
+    pub fn keep_files(&mut self) {
+        self.keep = true;
     }
 }
 
@@ -124,7 +133,9 @@ impl Drop for LocalCluster {
         for n in &mut self.nodes {
             let _ = n.child.start_kill();
         }
-        let _ = std::fs::remove_dir_all(&self.root);
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
     }
 }
 

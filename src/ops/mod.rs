@@ -8,6 +8,7 @@ pub mod common;
 pub mod context;
 pub mod create;
 pub mod del_node;
+pub mod demo;
 pub mod generate;
 pub mod info;
 pub mod join;
@@ -33,7 +34,8 @@ pub fn run(cli: Cli, reporter: Reporter) -> Result<ExitCode> {
     runtime.block_on(dispatch(cli.command, ctx))
 }
 
-async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
+/// Runs one subcommand (also used by `demo` to run the others as a user would).
+pub async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
     let _ = &ctx;
     match command {
         Command::Generate(args) => generate::run(&args),
@@ -45,6 +47,7 @@ async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::Call(args) => call::run(&args, &ctx).await,
         Command::SetTimeout(args) => set_timeout::run(&args, &ctx).await,
         Command::Sandbox(args) => sandbox::run(&args, &ctx).await,
+        Command::Demo(args) => Box::pin(demo::run(&args, &ctx)).await,
         other => Err(Fail::usage(format!(
             "{}: not implemented yet",
             subcommand_name(&other)

@@ -6,6 +6,7 @@ mod harness;
 mod cli_basics;
 mod cli_check;
 mod cli_create;
+mod cli_local;
 mod cli_nodes;
 mod cli_support;
 mod cli_view;
