@@ -155,7 +155,7 @@ pub struct CreateArgs {
     )]
     pub replicas: usize,
     /// Do not ask for confirmation
-    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES")]
+    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
     pub yes: bool,
     /// Print the plan and change nothing
     #[arg(long)]
@@ -188,7 +188,7 @@ pub struct FixArgs {
     #[arg(long, alias = "cluster-fix-with-unreachable-masters")]
     pub fix_with_unreachable_masters: bool,
     /// Do not ask for confirmation
-    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES")]
+    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
     pub yes: bool,
     /// Print the repair plan and change nothing
     #[arg(long)]
@@ -211,7 +211,7 @@ pub struct ReshardArgs {
     #[arg(long, alias = "cluster-slots", value_name = "N")]
     pub slots: Option<usize>,
     /// Do not ask for confirmation
-    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES")]
+    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
     pub yes: bool,
     /// Print the plan and change nothing
     #[arg(long)]

@@ -203,8 +203,11 @@ impl Node {
                 }
             }
             if let Ok(mut c) = self.try_client() {
-                if redis::cmd("PING").query::<String>(&mut c).is_ok() {
-                    return;
+                match redis::cmd("PING").query::<String>(&mut c) {
+                    Ok(_) => return,
+                    // a node with requirepass is up when it asks for the password
+                    Err(e) if e.code() == Some("NOAUTH") => return,
+                    Err(_) => {}
                 }
             }
             if Instant::now() > deadline {

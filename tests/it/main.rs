@@ -5,6 +5,11 @@ mod harness;
 
 mod cli_basics;
 mod cli_pty;
+mod cli_check;
+mod cli_create;
+mod cli_local;
+mod cli_nodes;
+mod cli_support;
 mod cli_view;
 mod client_redirects;
 mod node_cluster;
