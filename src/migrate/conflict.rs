@@ -111,7 +111,9 @@ pub async fn resolve(
             Err(e) => {
                 let why = match classify(&e) {
                     MigrateError::Busy => "a key appeared on the target meanwhile".to_string(),
-                    MigrateError::Timeout(t) | MigrateError::Other(t) => t,
+                    MigrateError::Timeout(t)
+                    | MigrateError::Other(t)
+                    | MigrateError::Transient(t) => t,
                 };
                 return Err(format!(
                     "{}: MIGRATE (slot {slot}) after BUSYKEY: {why}",

@@ -5,3 +5,5 @@ mod harness;
 
 mod cli_basics;
 mod cli_view;
+mod migrate_reshard;
+mod migrate_support;
