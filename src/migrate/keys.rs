@@ -131,7 +131,9 @@ pub async fn drain_slot(
             }
             Err(e) => {
                 let n = match classify(&e) {
-                    MigrateError::Busy => conflict::resolve(ends, slot, &keys, opts).await?,
+                    MigrateError::Busy => {
+                        conflict::resolve(ends, slot, &keys, opts, opts.timeout_ms).await?
+                    }
                     MigrateError::Timeout(text) => {
                         retry_alone(ends, slot, &keys, opts, &text).await?
                     }
@@ -178,7 +180,7 @@ async fn retry_alone(
         match ends.source.query(&cmd).await {
             Ok(_) => moved += 1,
             Err(e) => match classify(&e) {
-                MigrateError::Busy => moved += conflict::resolve(ends, slot, one, opts).await?,
+                MigrateError::Busy => moved += conflict::resolve(ends, slot, one, opts, long).await?,
                 MigrateError::Timeout(text)
                 | MigrateError::Other(text)
                 | MigrateError::Transient(text) => {

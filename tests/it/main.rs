@@ -5,5 +5,6 @@ mod harness;
 
 mod cli_basics;
 mod cli_view;
+mod migrate_engine;
 mod migrate_reshard;
 mod migrate_support;
