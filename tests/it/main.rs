@@ -6,5 +6,7 @@ mod harness;
 mod cli_basics;
 mod cli_view;
 mod migrate_engine;
+mod migrate_interactive;
+mod migrate_live;
 mod migrate_reshard;
 mod migrate_support;

@@ -116,7 +116,7 @@ pub fn fill_every_type(cluster: &Cluster, per_type: usize, big_list: usize) -> V
         let b = [b"bin:\x00\xff".as_slice(), format!("{i}").as_bytes()].concat();
         r.run(&b, &cmd(&[b"SET", &b, b"\x00\x01\x02\xfe"])).unwrap();
         for k in [s, l, h, st, z, b] {
-            if keys.len() % 3 == 0 {
+            if keys.len().is_multiple_of(3) {
                 r.run(&k, &cmd(&[b"PEXPIRE", &k, b"600000"])).unwrap();
             }
             keys.push(k);
