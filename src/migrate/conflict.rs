@@ -57,12 +57,13 @@ async fn dump_on_target(conn: &NodeConn, keys: &[Bytes]) -> Result<Vec<Option<Ve
     Ok(values.iter().map(payload).collect())
 }
 
-/// Resolves a batch that hit BUSYKEY. Returns the number of keys moved, or why the slot stops.
+/// Resolves a batch that hit BUSYKEY (MIGRATE again with `timeout_ms`). Returns the number of keys moved, or why the slot stops.
 pub async fn resolve(
     ends: &Ends<'_>,
     slot: Slot,
     keys: &[Bytes],
     opts: &MigrateOptions,
+    timeout_ms: u64,
 ) -> Result<u64, String> {
     let on_source = dump_on_source(ends.source, keys).await?;
     let present: Vec<(Bytes, Vec<u8>)> = keys
@@ -99,19 +100,15 @@ pub async fn resolve(
         if group.is_empty() {
             continue;
         }
-        let cmd = migrate_cmd(
-            ends.target,
-            &group,
-            opts.timeout_ms,
-            replace,
-            &opts.credentials,
-        );
+        let cmd = migrate_cmd(ends.target, &group, timeout_ms, replace, &opts.credentials);
         match ends.source.query(&cmd).await {
             Ok(_) => moved += group.len() as u64,
             Err(e) => {
                 let why = match classify(&e) {
                     MigrateError::Busy => "a key appeared on the target meanwhile".to_string(),
-                    MigrateError::Timeout(t) | MigrateError::Other(t) => t,
+                    MigrateError::Timeout(t)
+                    | MigrateError::Other(t)
+                    | MigrateError::Transient(t) => t,
                 };
                 return Err(format!(
                     "{}: MIGRATE (slot {slot}) after BUSYKEY: {why}",

@@ -17,3 +17,8 @@ mod node_basics;
 mod node_oracle;
 mod node_dump;
 mod node_oracle_types;
+mod migrate_engine;
+mod migrate_interactive;
+mod migrate_live;
+mod migrate_reshard;
+mod migrate_support;
