@@ -7,7 +7,6 @@
 //! family), `keyspace` (db0 + slot index + expiry), `router` (the cluster-mode hook), `acl`,
 //! `log`, `digest`/`sha1`/`sha256`, `glob`, `num`.
 
-pub mod rdb;
 pub mod acl;
 pub mod cluster;
 pub mod commands;
@@ -18,6 +17,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod log;
 pub mod num;
+pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod router;

@@ -5,3 +5,5 @@ mod harness;
 
 mod cli_basics;
 mod node_cluster;
+mod node_dump;
+mod node_oracle_types;
