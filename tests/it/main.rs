@@ -5,5 +5,6 @@ mod harness;
 
 mod cli_basics;
 mod node_cluster;
+mod node_cluster_redis_cli;
 mod node_dump;
 mod node_oracle_types;

@@ -12,7 +12,7 @@ use crate::harness::{free_port, require_redis, Backend, Node};
 
 struct NoKeys;
 impl ClusterHost for NoKeys {
-    fn delete_keys_in_slot(&self, _: Slot) {}
+    fn delete_keys_in_slots(&self, _: Vec<Slot>) {}
 }
 
 /// A bus-only trib-node cluster member running in this process (no client port needed).
