@@ -242,3 +242,101 @@ fn redis_cli_reshard_add_node_del_node_and_fix_keep_every_key() {
     wait_check(&addr);
     assert_same_data(&c.nodes[..3], &data);
 }
+
+/// 3 redis-server + 3 trib-node masters in one cluster, created by redis-cli; `check` passes
+/// from either side; slots with keys move trib-node → redis-server and back with nothing lost.
+#[test]
+fn mixed_cluster_with_real_redis_survives_reshards_both_ways() {
+    if !require_redis_cli() || !crate::harness::require_redis() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<Node> = Vec::new();
+    for i in 0..6 {
+        let backend = if i % 2 == 0 {
+            Backend::Redis
+        } else {
+            Backend::TribNode
+        };
+        nodes.push(Node::start(backend, true, &[], root.path()));
+    }
+    let addrs: Vec<String> = nodes.iter().map(|n| n.addr()).collect();
+    let mut args: Vec<&str> = vec!["--cluster", "create"];
+    args.extend(addrs.iter().map(|s| s.as_str()));
+    args.extend(["--cluster-replicas", "0", "--cluster-yes"]);
+    cli_ok(&args);
+    let redis_addr = nodes[0].addr();
+    let trib_addr = nodes[1].addr();
+    wait_check(&redis_addr);
+    wait_check(&trib_addr);
+    wait_for("cluster_state:ok everywhere", || {
+        nodes.iter().all(|n| {
+            n.cmd_string(&["CLUSTER", "INFO"])
+                .contains("cluster_state:ok")
+        })
+    });
+    let data = fill(&nodes, 600);
+    let masters = master_ids(&nodes[0]);
+    // nodes[1] is a trib-node, nodes[0] a redis-server
+    let trib = masters
+        .iter()
+        .find(|m| m.1 == nodes[1].port)
+        .unwrap()
+        .clone();
+    let real = masters
+        .iter()
+        .find(|m| m.1 == nodes[0].port)
+        .unwrap()
+        .clone();
+    for (from, to, entry) in [(&trib, &real, &redis_addr), (&real, &trib, &trib_addr)] {
+        let r = cli_ok(&[
+            "--cluster",
+            "reshard",
+            entry,
+            "--cluster-from",
+            &from.0,
+            "--cluster-to",
+            &to.0,
+            "--cluster-slots",
+            "200",
+            "--cluster-yes",
+        ]);
+        assert!(r.stdout.contains("Moving slot"), "{r:?}");
+        wait_check(&redis_addr);
+        wait_check(&trib_addr);
+        assert_same_data(&nodes, &data);
+    }
+}
+
+/// A trib-node killed and restarted from its nodes.conf comes back with the same id, slots
+/// and epoch, and the cluster agrees again.
+#[test]
+fn trib_node_restarts_from_nodes_conf() {
+    if !require_redis_cli() {
+        return;
+    }
+    let mut c = Cluster::start(Backend::TribNode, 3);
+    assert!(c.create_with_redis_cli(0));
+    let before = c.nodes[1].cmd_string(&["CLUSTER", "NODES"]);
+    let me_before = before
+        .lines()
+        .find(|l| l.contains("myself"))
+        .unwrap()
+        .to_string();
+    let id = c.nodes[1].myid();
+    c.nodes[1].restart(true);
+    assert_eq!(c.nodes[1].myid(), id);
+    let after = c.nodes[1].cmd_string(&["CLUSTER", "NODES"]);
+    let me_after = after
+        .lines()
+        .find(|l| l.contains("myself"))
+        .unwrap()
+        .to_string();
+    let strip = |l: &str| {
+        let f: Vec<&str> = l.split(' ').collect();
+        format!("{} {} {} {}", f[0], f[1], f[6], f[8..].join(" "))
+    };
+    assert_eq!(strip(&me_after), strip(&me_before));
+    c.wait_agree(Duration::from_secs(30));
+    wait_check(&c.nodes[0].addr());
+}
