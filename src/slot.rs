@@ -166,7 +166,7 @@ impl SlotSet {
     /// Maximal ascending runs, as CLUSTER NODES prints them.
     pub fn ranges(&self) -> Vec<SlotRange> {
         let mut out: Vec<SlotRange> = Vec::new();
-        for s in self.iter() {
+        for s in self.iter_fast() {
             match out.last_mut() {
                 Some(r) if r.end.get() + 1 == s.get() => r.end = s,
                 _ => out.push(SlotRange { start: s, end: s }),
