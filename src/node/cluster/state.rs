@@ -231,7 +231,7 @@ impl ClusterState {
             current_epoch: 0,
             last_vote_epoch: 0,
             state_ok: false,
-            size: 0,
+            size: 1,
             stats_sent: [0; MSG_TYPES],
             stats_received: [0; MSG_TYPES],
             banned: HashMap::new(),
@@ -420,9 +420,14 @@ impl ClusterState {
         self.save_needed = true;
     }
 
-    /// Recomputes `state_ok` and `size` (§4.7 cluster state).
+    /// Recomputes `state_ok` and `size` (§4.7 cluster state), in Redis's order: a master
+    /// whose state is fail waits 2 s after start before computing anything, and after being in
+    /// a minority waits the rejoin delay before turning ok.
     pub fn update_state(&mut self) {
         let now = now_ms();
+        if self.i_am_master() && !self.state_ok && now.saturating_sub(self.start_time) < 2000 {
+            return;
+        }
         let mut assigned = 0;
         let mut failed_slots = 0;
         let mut size = 0;
@@ -450,23 +455,17 @@ impl ClusterState {
         let mut ok = !self.config.require_full_coverage
             || (assigned == SLOT_COUNT as usize && failed_slots == 0);
         self.size = size;
-        let quorum = size / 2 + 1;
-        if reachable < quorum {
+        if reachable < size / 2 + 1 {
             ok = false;
             self.among_minority_time = now;
         }
-        if ok && !self.state_ok {
-            // A master waits a moment after start (and after being in a minority) before
-            // accepting writes, so it can learn of a newer configuration first.
+        if ok != self.state_ok {
             let rejoin = self.config.node_timeout.clamp(500, 5000);
-            if self.i_am_master() && now.saturating_sub(self.start_time) < 2000 {
+            if ok && self.i_am_master() && now.saturating_sub(self.among_minority_time) < rejoin {
                 return;
             }
-            if self.among_minority_time != 0 && now - self.among_minority_time < rejoin {
-                return;
-            }
+            self.state_ok = ok;
         }
-        self.state_ok = ok;
     }
 
     /// Endpoint a redirect or CLUSTER SLOTS shows for a node (`cluster-preferred-endpoint-type`).
