@@ -6,6 +6,7 @@
 use bytes::Bytes;
 
 use super::collection::{check_type, int_arg, is_zset, read_value, scan_args, scan_reply, upper};
+use super::collection::{rand_count, random_indices};
 use super::flag::*;
 use super::{cmd, CommandSpec, Ctx, KEY1};
 use crate::node::keyspace::Keyspace;
@@ -57,6 +58,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("zremrangebyscore", 4, WRITE, KEY1, W_SLOW, zremrangebyscore),
     cmd("zremrangebylex", 4, WRITE, KEY1, W_SLOW, zremrangebylex),
     cmd("zscan", -3, READONLY, KEY1, R_SLOW, zscan),
+    cmd("zrandmember", -2, READONLY, KEY1, R_SLOW, zrandmember),
 ];
 
 fn read<'a>(db: &'a mut Keyspace, key: &[u8]) -> Result<Option<&'a SortedSet>, Reply> {
@@ -606,4 +608,37 @@ pub fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             scan_reply(items)
         }
     }
+}
+
+pub fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let resp = ctx.session.resp;
+    let db = &mut *ctx.db;
+    if args.len() > 4 || (args.len() == 4 && upper(&args[3]) != b"WITHSCORES") {
+        return Reply::syntax();
+    }
+    let count = match args.get(2).map(|c| rand_count(c)).transpose() {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let z = match read(db, &args[1]) {
+        Err(e) => return e,
+        Ok(None) => {
+            return if count.is_some() {
+                Reply::Array(Vec::new())
+            } else {
+                Reply::Nil
+            }
+        }
+        Ok(Some(z)) => z,
+    };
+    let members: Vec<(Bytes, f64)> = z.iter().map(|(m, s)| (m.clone(), s)).collect();
+    let Some(count) = count else {
+        let i = random_indices(members.len(), 1)[0];
+        return Reply::Bulk(members[i].0.clone());
+    };
+    let picked = random_indices(members.len(), count)
+        .into_iter()
+        .map(|i| members[i].clone())
+        .collect();
+    pairs_reply(picked, args.len() == 4, resp)
 }
