@@ -4,5 +4,7 @@
 mod harness;
 
 mod cli_basics;
+mod node_basics;
 mod node_dump;
+mod node_oracle;
 mod node_oracle_types;

@@ -230,6 +230,10 @@ pub async fn run_batch(
                 continue;
             }
         };
+        session
+            .info
+            .last_cmd
+            .store(table().index_of(spec), Ordering::Relaxed);
         if guard.is_none() {
             guard = Some(shared.db.lock().await);
         }
