@@ -7,7 +7,6 @@
 //! family), `keyspace` (db0 + slot index + expiry), `router` (the cluster-mode hook), `acl`,
 //! `log`, `digest`/`sha1`/`sha256`, `glob`, `num`.
 
-pub mod rdb;
 pub mod acl;
 pub mod cluster;
 pub mod commands;
