@@ -13,7 +13,7 @@ use crate::node::keyspace::Keyspace;
 use crate::node::num::parse_i64;
 use crate::node::reply::Reply;
 use crate::node::value::Value;
-use crate::node::zset::{parse_score, LexBound, ScoreBound, SortedSet};
+use crate::node::zset::{format_score, parse_score, LexBound, ScoreBound, SortedSet};
 
 const R_FAST: &[&str] = &["read", "sortedset", "fast"];
 const R_SLOW: &[&str] = &["read", "sortedset", "slow"];
@@ -603,7 +603,8 @@ pub fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 .filter(|(m, _)| scan.admits(m))
             {
                 items.push(Reply::Bulk(m.clone()));
-                items.push(Reply::Double(s));
+                // Scores are bulk strings in ZSCAN, even in RESP3.
+                items.push(Reply::Bulk(Bytes::from(format_score(s))));
             }
             scan_reply(items)
         }
