@@ -2,6 +2,7 @@
 //! table, keyspace with a per-slot key index, DUMP/RESTORE, routing, cluster state and bus.
 //! Never imports `ops`, `plan` or `output`.
 
+pub mod rdb;
 pub mod value;
 pub mod zset;
 
@@ -12,3 +13,4 @@ pub fn main_entry(args: Vec<String>) -> i32 {
     eprintln!("trib-node: not implemented yet");
     2
 }
+pub mod cluster;

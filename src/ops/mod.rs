@@ -13,8 +13,11 @@ pub mod generate;
 pub mod info;
 pub mod join;
 pub mod local;
+pub mod rebalance;
+pub mod reshard;
 pub mod sandbox;
 pub mod set_timeout;
+pub mod slot_moves;
 
 use anyhow::Result;
 
@@ -48,6 +51,8 @@ pub async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::SetTimeout(args) => set_timeout::run(&args, &ctx).await,
         Command::Sandbox(args) => sandbox::run(&args, &ctx).await,
         Command::Demo(args) => Box::pin(demo::run(&args, &ctx)).await,
+        Command::Reshard(args) => reshard::run(&args, &ctx).await,
+        Command::Rebalance(args) => rebalance::run(&args, &ctx).await,
         other => Err(Fail::usage(format!(
             "{}: not implemented yet",
             subcommand_name(&other)

@@ -188,3 +188,5 @@ impl Reporter {
         })
     }
 }
+pub mod ask;
+pub mod progress;

@@ -10,3 +10,4 @@ mod cli_local;
 mod cli_nodes;
 mod cli_support;
 mod cli_view;
+mod node_cluster;
