@@ -51,5 +51,9 @@ pub trait ClusterHook: Send + Sync + 'static {
     fn is_replica(&self) -> bool {
         false
     }
+    /// The master's client address when this node is a replica whose master is known.
+    fn master_addr(&self) -> Option<(String, u16)> {
+        None
+    }
     fn as_any(&self) -> &dyn Any;
 }

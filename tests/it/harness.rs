@@ -490,12 +490,7 @@ pub fn run_program(program: &str, args: &[&str], stdin: Option<&str>, env: &[(&s
 /// Backends that can run a cluster today. The one place to flip when trib-node gains cluster
 /// mode: add `Backend::TribNode` here.
 pub fn backends_with_cluster() -> Vec<Backend> {
-    // TODO: add TribNode when cluster mode lands
-    if require_redis() {
-        vec![Backend::Redis]
-    } else {
-        Vec::new()
-    }
+    Backend::all()
 }
 
 /// Python driver for `trib_pty`: runs argv on a new pseudo-terminal, types each answer line

@@ -99,6 +99,12 @@ impl ClusterHook for ClusterRuntime {
         bus::lock(&self.state).me().is_replica()
     }
 
+    fn master_addr(&self) -> Option<(String, u16)> {
+        let st = bus::lock(&self.state);
+        let master = st.me().master.as_ref()?;
+        st.nodes.get(master).map(|m| (m.ip.clone(), m.port))
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -251,7 +251,17 @@ fn lastsave(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Reply {
 }
 
 fn role(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Reply {
-    let _ = ctx;
+    // A cluster replica names its master. trib-node does not stream data from it yet, so the
+    // link state is "connect" (not yet connected) and the offset -1, as Redis reports before a sync.
+    if let Some((host, port)) = ctx.shared.cluster().and_then(|c| c.master_addr()) {
+        return Reply::Array(vec![
+            Reply::bulk_str("slave"),
+            Reply::bulk_str(&host),
+            Reply::Int(i64::from(port)),
+            Reply::bulk_str("connect"),
+            Reply::Int(-1),
+        ]);
+    }
     Reply::Array(vec![
         Reply::bulk_str("master"),
         Reply::Int(0),
