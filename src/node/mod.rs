@@ -8,6 +8,7 @@
 //! `log`, `digest`/`sha1`/`sha256`, `glob`, `num`.
 
 pub mod acl;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod config_table;
@@ -17,6 +18,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod log;
 pub mod num;
+pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod router;

@@ -10,15 +10,22 @@ pub mod dispatch;
 
 pub mod acl;
 pub mod client;
+pub mod collection;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod expire;
+pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod list;
+pub mod list_blocking;
 pub mod server;
+pub mod set;
 pub mod strings;
 pub mod transactions;
+pub mod zset;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -45,6 +52,12 @@ const FAMILIES: &[&[CommandSpec]] = &[
     client::COMMANDS,
     acl::COMMANDS,
     debug::COMMANDS,
+    hash::COMMANDS,
+    list::COMMANDS,
+    list_blocking::COMMANDS,
+    set::COMMANDS,
+    zset::COMMANDS,
+    dump::COMMANDS,
 ];
 
 /// Command flags (Redis 7.0 names, shown by COMMAND).

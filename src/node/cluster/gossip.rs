@@ -1,0 +1,951 @@
+//! What bus messages mean (§4.5-4.7): building our PING/PONG/MEET/FAIL/UPDATE messages from the
+//! state, and applying a received message to the state (handshake, epochs, roles, the slot
+//! update rule, UPDATE, gossip sections, failure reports, FAIL). Pure state logic: sockets are
+//! in `bus`, which hands each decoded message here with a description of its link.
+
+use bytes::Bytes;
+use rand::seq::SliceRandom;
+
+use super::bus_msg::{self as msg, flags, Body, Gossip, Header, Message, NodeName, PingExt};
+use super::epochs;
+use super::state::{now_ms, ClusterNode, ClusterState};
+use crate::slot::{Slot, SlotSet};
+
+/// Failure reports older than this many node timeouts are ignored.
+const FAIL_REPORT_VALIDITY_MULT: u64 = 2;
+/// A master with slots stays FAIL at least this many node timeouts.
+const FAIL_UNDO_TIME_MULT: u64 = 2;
+
+/// Which link a message arrived on.
+#[derive(Debug, Clone)]
+pub struct LinkCtx {
+    /// `Some(node)` when this is our outbound link to `node`; `None` for an inbound link.
+    pub outbound_to: Option<NodeName>,
+    /// The TCP peer's IP.
+    pub peer_ip: String,
+    /// Our own IP on this connection (how a node learns its address).
+    pub local_ip: String,
+}
+
+/// What the link must do after a message was applied.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Send this on the same link.
+    pub reply: Option<Bytes>,
+    /// Close the link.
+    pub close: bool,
+    /// Slots whose keys must be deleted (lost to a newer owner while holding keys).
+    pub dirty_slots: Vec<Slot>,
+}
+
+/// The header of every message we send (§4.2).
+pub fn header(st: &ClusterState) -> Header {
+    let me = st.me();
+    let mut h = Header::new(st.myself);
+    h.port = st.config.announced_port();
+    h.cport = st.config.announced_bus_port();
+    h.current_epoch = st.current_epoch;
+    h.config_epoch = st.my_epoch();
+    h.offset = me.repl_offset;
+    h.myslots = st.claimed_slots();
+    h.slaveof = if me.is_replica() { me.master } else { None };
+    h.myip = st.config.announce_ip.clone();
+    h.flags = me.flags;
+    h.state = if st.state_ok { 0 } else { 1 };
+    h
+}
+
+fn gossip_entry(n: &ClusterNode) -> Gossip {
+    Gossip {
+        name: n.name,
+        ping_sent: (n.ping_sent / 1000) as u32,
+        pong_received: (n.pong_received / 1000) as u32,
+        ip: n.ip.clone(),
+        port: n.port,
+        cport: n.cport,
+        flags: n.flags,
+        pport: n.pport,
+    }
+}
+
+/// Builds a PING, PONG or MEET with a random gossip sample plus every PFAIL node.
+pub fn build_ping(st: &ClusterState, kind: u16) -> Message {
+    let total = st.nodes.len();
+    let fresh = total.saturating_sub(2);
+    let wanted = (total / 10).max(3).min(fresh);
+    let mut candidates: Vec<&ClusterNode> = st
+        .nodes
+        .values()
+        .filter(|n| {
+            n.name != st.myself
+                && !n.timed_out()
+                && !n.has(flags::HANDSHAKE | flags::NOADDR)
+                && (n.link.is_some() || st.slot_count(&n.name) != 0)
+        })
+        .collect();
+    candidates.shuffle(&mut rand::thread_rng());
+    let mut gossip: Vec<Gossip> = candidates
+        .into_iter()
+        .take(wanted)
+        .map(gossip_entry)
+        .collect();
+    for n in st.nodes.values() {
+        if n.timed_out() && !n.has(flags::HANDSHAKE | flags::NOADDR) && n.name != st.myself {
+            gossip.push(gossip_entry(n));
+        }
+    }
+    let mut exts = Vec::new();
+    if !st.config.announce_hostname.is_empty() {
+        exts.push(PingExt::Hostname(st.config.announce_hostname.clone()));
+    }
+    Message::new(kind, header(st), Body::Ping { gossip, exts })
+}
+
+/// Encodes and counts a message we are about to send.
+pub fn encode_counted(st: &mut ClusterState, m: &Message) -> Bytes {
+    if let Some(c) = st.stats_sent.get_mut(m.kind as usize) {
+        *c += 1;
+    }
+    m.encode()
+}
+
+/// Queues a message on our outbound link to `to` (dropped when there is none).
+pub fn send_to(st: &mut ClusterState, to: &NodeName, m: &Message) -> bool {
+    let Some(tx) = st
+        .nodes
+        .get(to)
+        .and_then(|n| n.link.as_ref())
+        .map(|l| l.tx.clone())
+    else {
+        return false;
+    };
+    let bytes = encode_counted(st, m);
+    tx.send(bytes).is_ok()
+}
+
+/// Sends a PING to `to` and records the pending ping.
+pub fn send_ping(st: &mut ClusterState, to: &NodeName, kind: u16) {
+    let m = build_ping(st, kind);
+    if send_to(st, to, &m) && kind == msg::TYPE_PING {
+        if let Some(n) = st.nodes.get_mut(to) {
+            if n.ping_sent == 0 {
+                n.ping_sent = now_ms();
+            }
+        }
+    }
+}
+
+fn broadcast_targets(st: &ClusterState) -> Vec<NodeName> {
+    st.nodes
+        .values()
+        .filter(|n| n.link.is_some() && n.name != st.myself && !n.in_handshake())
+        .map(|n| n.name)
+        .collect()
+}
+
+/// A PONG to every linked node, so a configuration change spreads at once.
+pub fn broadcast_pong(st: &mut ClusterState) {
+    for to in broadcast_targets(st) {
+        let m = build_ping(st, msg::TYPE_PONG);
+        send_to(st, &to, &m);
+    }
+}
+
+fn broadcast(st: &mut ClusterState, m: &Message) {
+    for to in broadcast_targets(st) {
+        send_to(st, &to, m);
+    }
+}
+
+fn send_update(st: &mut ClusterState, to: &NodeName, about: &NodeName) {
+    let Some(n) = st.node(about) else { return };
+    let mut slots = st.slots_of(about);
+    for s in st.owner_not_claiming.iter() {
+        slots.remove(s);
+    }
+    let m = Message::new(
+        msg::TYPE_UPDATE,
+        header(st),
+        Body::Update {
+            config_epoch: n.config_epoch,
+            name: *about,
+            slots,
+        },
+    );
+    send_to(st, to, &m);
+}
+
+fn valid_fail_reports(st: &mut ClusterState, name: &NodeName) -> usize {
+    let validity = st.config.node_timeout * FAIL_REPORT_VALIDITY_MULT;
+    let now = now_ms();
+    match st.nodes.get_mut(name) {
+        Some(n) => {
+            n.fail_reports
+                .retain(|_, t| now.saturating_sub(*t) <= validity);
+            n.fail_reports.len()
+        }
+        None => 0,
+    }
+}
+
+/// PFAIL → FAIL when enough masters agree; broadcasts FAIL.
+pub fn mark_failing_if_needed(st: &mut ClusterState, name: &NodeName) {
+    let quorum = st.size / 2 + 1;
+    let Some(n) = st.node(name) else { return };
+    if !n.timed_out() || n.failed() {
+        return;
+    }
+    let mut failures = valid_fail_reports(st, name);
+    if st.i_am_master() {
+        failures += 1;
+    }
+    if failures < quorum {
+        return;
+    }
+    tracing::info!("Marking node {name} as failing (quorum reached).");
+    let n = st.nodes.get_mut(name).unwrap();
+    n.flags &= !flags::PFAIL;
+    n.flags |= flags::FAIL;
+    n.fail_time = now_ms();
+    let m = Message::new(msg::TYPE_FAIL, header(st), Body::Fail { name: *name });
+    broadcast(st, &m);
+    st.save_needed = true;
+    st.update_state();
+}
+
+fn clear_failure_if_needed(st: &mut ClusterState, name: &NodeName) {
+    let slots = st.slot_count(name);
+    let timeout = st.config.node_timeout;
+    let Some(n) = st.nodes.get_mut(name) else {
+        return;
+    };
+    let now = now_ms();
+    if n.is_replica() || slots == 0 {
+        tracing::info!("Clear FAIL state for node {name}: is reachable again.");
+        n.flags &= !flags::FAIL;
+    } else if now.saturating_sub(n.fail_time) > timeout * FAIL_UNDO_TIME_MULT {
+        tracing::info!(
+            "Clear FAIL state for node {name}: is reachable again and nobody is serving its slots after some time."
+        );
+        n.flags &= !flags::FAIL;
+    } else {
+        return;
+    }
+    st.save_needed = true;
+    st.update_state();
+}
+
+/// The address a header announces: `myip`, or the TCP peer's when empty.
+fn announced_ip(h: &Header, ctx: &LinkCtx) -> String {
+    if h.myip.is_empty() {
+        ctx.peer_ip.clone()
+    } else {
+        h.myip.clone()
+    }
+}
+
+fn update_address_if_needed(
+    st: &mut ClusterState,
+    name: &NodeName,
+    h: &Header,
+    ctx: &LinkCtx,
+) -> bool {
+    if ctx.outbound_to == Some(*name) {
+        return false;
+    }
+    let ip = announced_ip(h, ctx);
+    let Some(n) = st.nodes.get_mut(name) else {
+        return false;
+    };
+    if n.port == h.port && n.cport == h.cport && n.pport == h.pport && n.ip == ip {
+        return false;
+    }
+    n.ip = ip;
+    n.port = h.port;
+    n.cport = h.cport;
+    n.pport = h.pport;
+    n.link = None;
+    n.flags &= !flags::NOADDR;
+    tracing::info!("Address updated for node {name}, now {}:{}", n.ip, n.port);
+    st.save_needed = true;
+    true
+}
+
+/// The slot update rule (§4.6 step 8a), shared by PING/PONG and UPDATE. Returns dirty slots.
+pub fn update_slots_config(
+    st: &mut ClusterState,
+    sender: &NodeName,
+    sender_epoch: u64,
+    claimed: &SlotSet,
+) -> Vec<Slot> {
+    let me = st.myself;
+    if *sender == me {
+        return Vec::new();
+    }
+    let cur_master = if st.i_am_master() {
+        Some(me)
+    } else {
+        st.my_master()
+    };
+    let mut dirty = Vec::new();
+    let mut new_master = None;
+    let mut changed = false;
+    let (mut sender_slots, mut migrated_ours) = (0, 0);
+    for s in Slot::all() {
+        let owner = st.owner(s);
+        if claimed.contains(s) {
+            sender_slots += 1;
+            if owner == Some(*sender) {
+                st.owner_not_claiming.remove(s);
+                continue;
+            }
+            if st.importing.contains_key(&s.get()) {
+                continue;
+            }
+            let owner_epoch = owner.and_then(|o| st.node(&o)).map(|n| n.config_epoch);
+            let wins = match owner_epoch {
+                None => true,
+                Some(e) => e < sender_epoch || st.owner_not_claiming.contains(s),
+            };
+            if wins {
+                if owner == Some(me) {
+                    dirty.push(s);
+                }
+                if owner.is_some() && owner == cur_master {
+                    new_master = Some(*sender);
+                    migrated_ours += 1;
+                }
+                st.del_slot(s);
+                st.add_slot(s, *sender);
+                changed = true;
+            }
+        } else if owner == Some(*sender) {
+            st.owner_not_claiming.insert(s);
+        }
+    }
+    if !changed {
+        return Vec::new();
+    }
+    st.save_needed = true;
+    st.update_state();
+    let cur_has_slots = cur_master.map(|m| st.slot_count(&m) > 0).unwrap_or(false);
+    if new_master.is_some()
+        && !cur_has_slots
+        && (st.config.allow_replica_migration || sender_slots == migrated_ours)
+    {
+        tracing::info!(
+            "Configuration change detected. Reconfiguring myself as a replica of {sender}"
+        );
+        st.set_my_master(*sender);
+        st.update_state();
+        return Vec::new();
+    }
+    let grand = st
+        .my_master()
+        .filter(|_| st.me().is_replica())
+        .and_then(|m| st.node(&m))
+        .and_then(|m| m.master)
+        .filter(|g| *g != me);
+    if let Some(g) = grand {
+        st.set_my_master(g);
+        return Vec::new();
+    }
+    dirty
+}
+
+fn process_gossip(st: &mut ClusterState, sender: Option<NodeName>, gossip: &[Gossip]) {
+    let sender_is_master = sender
+        .and_then(|s| st.node(&s))
+        .is_some_and(|n| n.is_master());
+    let now = now_ms();
+    for g in gossip {
+        if st.nodes.contains_key(&g.name) {
+            if sender_is_master && g.name != st.myself {
+                let s = sender.unwrap();
+                if g.flags & (flags::FAIL | flags::PFAIL) != 0 {
+                    st.nodes
+                        .get_mut(&g.name)
+                        .unwrap()
+                        .fail_reports
+                        .insert(s, now);
+                    mark_failing_if_needed(st, &g.name);
+                } else {
+                    st.nodes.get_mut(&g.name).unwrap().fail_reports.remove(&s);
+                }
+            }
+            let n = st.nodes.get_mut(&g.name).unwrap();
+            if g.flags & (flags::FAIL | flags::PFAIL) == 0
+                && n.ping_sent == 0
+                && n.fail_reports.is_empty()
+            {
+                let pong = g.pong_received as u64 * 1000;
+                if pong <= now + 500 && pong > n.pong_received {
+                    n.pong_received = pong;
+                }
+            }
+            if n.has(flags::FAIL | flags::PFAIL)
+                && g.flags & flags::NOADDR == 0
+                && g.flags & (flags::FAIL | flags::PFAIL) == 0
+                && (n.ip != g.ip || n.port != g.port || n.cport != g.cport)
+            {
+                n.link = None;
+                n.ip = g.ip.clone();
+                n.port = g.port;
+                n.cport = g.cport;
+                n.pport = g.pport;
+                n.flags &= !flags::NOADDR;
+            }
+        } else if sender.is_some() && g.flags & flags::NOADDR == 0 && !st.is_banned(&g.name) {
+            // Only the role bits of a stranger's flags are trustworthy here.
+            let mut n = ClusterNode::new(g.name, g.flags & (flags::MASTER | flags::SLAVE));
+            n.ip = g.ip.clone();
+            n.port = g.port;
+            n.cport = g.cport;
+            n.pport = g.pport;
+            tracing::info!(
+                "Discovered node {} at {}:{} via gossip",
+                g.name,
+                g.ip,
+                g.port
+            );
+            st.add_node(n);
+            st.save_needed = true;
+        }
+    }
+}
+
+/// Applies one decoded message that arrived on a link described by `ctx`.
+pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome {
+    let mut out = Outcome::default();
+    let h = &m.header;
+    let kind = m.kind;
+    if let Some(c) = st.stats_received.get_mut(kind as usize) {
+        *c += 1;
+    }
+    let now = now_ms();
+    let sender = Some(h.sender).filter(|s| st.nodes.contains_key(s) && *s != st.myself);
+    if let Some(s) = sender {
+        let n = st.nodes.get_mut(&s).unwrap();
+        n.data_received = now;
+        if !n.in_handshake() {
+            n.repl_offset = h.offset;
+            if h.config_epoch > n.config_epoch {
+                n.config_epoch = h.config_epoch;
+                st.save_needed = true;
+            }
+            if h.current_epoch > st.current_epoch {
+                st.current_epoch = h.current_epoch;
+                st.save_needed = true;
+            }
+        }
+    }
+    let is_ping_like = matches!(kind, msg::TYPE_PING | msg::TYPE_PONG | msg::TYPE_MEET);
+    if kind == msg::TYPE_PING || kind == msg::TYPE_MEET {
+        if (kind == msg::TYPE_MEET || st.me().ip.is_empty())
+            && st.config.announce_ip.is_empty()
+            && !ctx.local_ip.is_empty()
+            && st.me().ip != ctx.local_ip
+        {
+            tracing::info!("IP address for this node updated to {}", ctx.local_ip);
+            st.me_mut().ip = ctx.local_ip.clone();
+            st.save_needed = true;
+        }
+        if sender.is_none() && kind == msg::TYPE_MEET && h.sender != st.myself {
+            let mut n = ClusterNode::new(NodeName::random(), flags::HANDSHAKE);
+            n.ip = announced_ip(h, ctx);
+            n.port = h.port;
+            n.pport = h.pport;
+            n.cport = h.cport;
+            st.add_node(n);
+            st.save_needed = true;
+            if let Body::Ping { gossip, .. } = &m.body {
+                process_gossip(st, None, gossip);
+            }
+        }
+        let pong = build_ping(st, msg::TYPE_PONG);
+        out.reply = Some(encode_counted(st, &pong));
+    }
+    if is_ping_like {
+        if let Some(link_node) = ctx.outbound_to {
+            let in_handshake = st.node(&link_node).is_some_and(|n| n.in_handshake());
+            if in_handshake {
+                if sender.is_some() {
+                    // We already know this node under its real name: keep that entry.
+                    update_address_if_needed(
+                        st,
+                        &h.sender,
+                        h,
+                        &LinkCtx {
+                            outbound_to: None,
+                            ..ctx.clone()
+                        },
+                    );
+                    st.delete_node(&link_node);
+                    out.close = true;
+                    return out;
+                }
+                tracing::info!(
+                    "Handshake with node {link_node} completed, its name is {}",
+                    h.sender
+                );
+                st.rename_node(&link_node, h.sender);
+                let n = st.nodes.get_mut(&h.sender).unwrap();
+                n.flags &= !flags::HANDSHAKE;
+                n.flags |= h.flags & (flags::MASTER | flags::SLAVE);
+                n.data_received = now;
+                ctx.outbound_to = Some(h.sender);
+                st.save_needed = true;
+            } else if link_node != h.sender {
+                tracing::info!(
+                    "PONG contains mismatching sender ID. About node {link_node} added {}",
+                    h.sender
+                );
+                if let Some(n) = st.nodes.get_mut(&link_node) {
+                    n.flags |= flags::NOADDR;
+                    n.ip.clear();
+                    n.port = 0;
+                    n.pport = 0;
+                    n.cport = 0;
+                    n.link = None;
+                }
+                st.save_needed = true;
+                out.close = true;
+                return out;
+            }
+        }
+    }
+    // The sender may just have been learnt through the handshake above.
+    let sender = Some(h.sender).filter(|s| st.nodes.contains_key(s) && *s != st.myself);
+    if is_ping_like {
+        if let Some(s) = sender {
+            let n = st.nodes.get_mut(&s).unwrap();
+            n.flags = (n.flags & !flags::NOFAILOVER) | (h.flags & flags::NOFAILOVER);
+            if kind == msg::TYPE_PING
+                && !n.in_handshake()
+                && update_address_if_needed(st, &s, h, ctx)
+            {
+                st.update_state();
+            }
+        }
+        if kind == msg::TYPE_PONG {
+            if let Some(link_node) = ctx.outbound_to.filter(|l| *l == h.sender) {
+                let n = st.nodes.get_mut(&link_node).unwrap();
+                n.pong_received = now;
+                n.ping_sent = 0;
+                if n.timed_out() {
+                    n.flags &= !flags::PFAIL;
+                    st.update_state();
+                } else if n.failed() {
+                    clear_failure_if_needed(st, &link_node);
+                }
+            }
+        }
+        if let Some(s) = sender {
+            apply_role(st, &s, h);
+            let sender_master = if st.nodes[&s].is_master() {
+                Some(s)
+            } else {
+                st.nodes[&s].master
+            };
+            let dirty = sender_master.is_some_and(|m| st.slots_of(&m) != h.myslots);
+            if dirty && st.nodes[&s].is_master() {
+                out.dirty_slots = update_slots_config(st, &s, h.config_epoch, &h.myslots);
+            }
+            if dirty {
+                for slot in h.myslots.iter() {
+                    let Some(owner) = st.owner(slot) else {
+                        continue;
+                    };
+                    if owner == s {
+                        continue;
+                    }
+                    if st
+                        .nodes
+                        .get(&owner)
+                        .is_some_and(|o| o.config_epoch > h.config_epoch)
+                    {
+                        tracing::debug!("Node {s} has an old slot configuration, sending an UPDATE about {owner}");
+                        send_update(st, &s, &owner);
+                        break;
+                    }
+                }
+            }
+            if st.i_am_master()
+                && st.nodes[&s].is_master()
+                && h.config_epoch == st.me().config_epoch
+            {
+                epochs::handle_collision(st, &s);
+            }
+            if let Body::Ping { gossip, .. } = &m.body {
+                process_gossip(st, Some(s), gossip);
+            }
+            let hostname = m.hostname().map(str::to_string);
+            if let Some(n) = st.nodes.get_mut(&s) {
+                if n.hostname != hostname {
+                    n.hostname = hostname;
+                    st.save_needed = true;
+                }
+            }
+        }
+        return out;
+    }
+    let Some(s) = sender else {
+        tracing::debug!(
+            "Ignoring {} message from unknown node {}",
+            msg::type_name(kind),
+            h.sender
+        );
+        return out;
+    };
+    match &m.body {
+        Body::Fail { name } => {
+            if let Some(n) = st.nodes.get_mut(name) {
+                if !n.has(flags::FAIL | flags::MYSELF) {
+                    tracing::info!("FAIL message received from {s} about {name}");
+                    n.flags |= flags::FAIL;
+                    n.fail_time = now;
+                    n.flags &= !flags::PFAIL;
+                    st.save_needed = true;
+                    st.update_state();
+                }
+            }
+        }
+        Body::Update {
+            config_epoch,
+            name,
+            slots,
+        } => {
+            let Some(n) = st.nodes.get_mut(name) else {
+                return out;
+            };
+            if n.config_epoch >= *config_epoch {
+                return out;
+            }
+            if n.is_replica() {
+                n.flags &= !flags::SLAVE;
+                n.flags |= flags::MASTER;
+                n.master = None;
+            }
+            n.config_epoch = *config_epoch;
+            st.save_needed = true;
+            out.dirty_slots = update_slots_config(st, name, *config_epoch, slots);
+        }
+        _ => {
+            // PUBLISH, failover votes, MFSTART, MODULE: not acted on by this node yet.
+        }
+    }
+    out
+}
+
+/// §4.6 step 7: the sender's role follows its `slaveof` field.
+fn apply_role(st: &mut ClusterState, s: &NodeName, h: &Header) {
+    match h.slaveof {
+        None => {
+            let n = st.nodes.get_mut(s).unwrap();
+            if !n.is_master() {
+                let old = n.master.take();
+                n.flags &= !flags::SLAVE;
+                n.flags |= flags::MASTER;
+                if let Some(old) = old.and_then(|o| st.nodes.get_mut(&o)) {
+                    old.flags |= flags::MIGRATE_TO;
+                }
+                st.save_needed = true;
+            }
+        }
+        Some(m) => {
+            if st.nodes[s].is_master() {
+                for slot in Slot::all() {
+                    if st.owner(slot) == Some(*s) {
+                        st.del_slot(slot);
+                    }
+                }
+                let n = st.nodes.get_mut(s).unwrap();
+                n.flags &= !(flags::MASTER | flags::MIGRATE_TO);
+                n.flags |= flags::SLAVE;
+                st.save_needed = true;
+                st.update_state();
+            }
+            if st.nodes.contains_key(&m) && st.nodes[s].master != Some(m) {
+                st.nodes.get_mut(s).unwrap().master = Some(m);
+                st.save_needed = true;
+            }
+        }
+    }
+}
+
+/// The 100 ms cluster cron minus connection management: handshake expiry, pings, PFAIL.
+/// Returns the nodes that need an outbound link.
+pub fn cron(st: &mut ClusterState, iteration: u64) -> Vec<NodeName> {
+    let now = now_ms();
+    let timeout = st.config.node_timeout;
+    let handshake_timeout = timeout.max(1000);
+    let mut to_connect = Vec::new();
+    let names: Vec<NodeName> = st.nodes.keys().copied().collect();
+    for name in &names {
+        let Some(n) = st.nodes.get(name) else {
+            continue;
+        };
+        if n.has(flags::MYSELF | flags::NOADDR) {
+            continue;
+        }
+        if n.in_handshake() && now.saturating_sub(n.ctime) > handshake_timeout {
+            tracing::info!("Handshake with {}:{} timed out", n.ip, n.port);
+            st.delete_node(name);
+            continue;
+        }
+        if n.link.is_none() && !n.ip.is_empty() && n.cport != 0 {
+            to_connect.push(*name);
+        }
+    }
+    if iteration.is_multiple_of(10) {
+        let mut sample: Vec<(u64, NodeName)> = st
+            .nodes
+            .values()
+            .filter(|n| {
+                n.link.is_some() && n.ping_sent == 0 && !n.has(flags::MYSELF | flags::HANDSHAKE)
+            })
+            .map(|n| (n.pong_received, n.name))
+            .collect();
+        sample.shuffle(&mut rand::thread_rng());
+        sample.truncate(5);
+        if let Some((_, oldest)) = sample.into_iter().min() {
+            send_ping(st, &oldest, msg::TYPE_PING);
+        }
+    }
+    let mut update = false;
+    for name in &names {
+        let Some(n) = st.nodes.get(name) else {
+            continue;
+        };
+        if n.has(flags::MYSELF | flags::NOADDR | flags::HANDSHAKE) {
+            continue;
+        }
+        let ping_delay = now.saturating_sub(n.ping_sent);
+        let data_delay = now.saturating_sub(n.data_received);
+        if let Some(l) = &n.link {
+            if now.saturating_sub(l.ctime) > timeout
+                && n.ping_sent != 0
+                && ping_delay > timeout / 2
+                && data_delay > timeout / 2
+            {
+                // Drop a silent link; the next cron reconnects.
+                st.nodes.get_mut(name).unwrap().link = None;
+                continue;
+            }
+            if n.ping_sent == 0 && now.saturating_sub(n.pong_received) > timeout / 2 {
+                send_ping(st, name, msg::TYPE_PING);
+                continue;
+            }
+        }
+        let n = &st.nodes[name];
+        if n.ping_sent == 0 {
+            continue;
+        }
+        if ping_delay.min(data_delay) > timeout && !n.has(flags::PFAIL | flags::FAIL) {
+            tracing::info!("*** NODE {name} possibly failing");
+            st.nodes.get_mut(name).unwrap().flags |= flags::PFAIL;
+            update = true;
+        }
+    }
+    if update || !st.state_ok {
+        st.update_state();
+    }
+    if st.broadcast_pong_needed {
+        st.broadcast_pong_needed = false;
+        broadcast_pong(st);
+    }
+    to_connect
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::cluster::state::ClusterConfig;
+
+    fn node_state(port: u16) -> ClusterState {
+        let mut st = ClusterState::new(ClusterConfig {
+            port,
+            bus_port: port + 10000,
+            ..Default::default()
+        });
+        st.start_time = 0;
+        st
+    }
+
+    fn ctx(out: Option<NodeName>) -> LinkCtx {
+        LinkCtx {
+            outbound_to: out,
+            peer_ip: "127.0.0.1".into(),
+            local_ip: "127.0.0.1".into(),
+        }
+    }
+
+    /// Two in-memory nodes complete the MEET handshake and learn each other's real names.
+    #[test]
+    fn meet_handshake_between_two_states() {
+        let mut a = node_state(7000);
+        let mut b = node_state(7001);
+        let r = crate::node::cluster::commands::cluster_command(
+            &mut a,
+            &[
+                Bytes::from_static(b"meet"),
+                Bytes::from_static(b"127.0.0.1"),
+                Bytes::from_static(b"7001"),
+            ],
+            &mut NoKeys,
+        );
+        assert!(!r.is_error());
+        let hs = a.nodes.values().find(|n| n.in_handshake()).unwrap().name;
+        // A → B: MEET; B answers PONG on the same link.
+        let meet = build_ping(&a, msg::TYPE_MEET);
+        let decoded = Message::decode(&meet.encode()).unwrap();
+        let out = process(&mut b, &decoded, &mut ctx(None));
+        assert_eq!(b.nodes.len(), 2);
+        assert_eq!(b.me().ip, "127.0.0.1");
+        let pong = Message::decode(&out.reply.unwrap()).unwrap();
+        let mut a_ctx = ctx(Some(hs));
+        let out = process(&mut a, &pong, &mut a_ctx);
+        assert!(!out.close);
+        assert_eq!(a_ctx.outbound_to, Some(b.myself));
+        assert!(a.nodes[&b.myself].is_master() && !a.nodes[&b.myself].in_handshake());
+        // B → A: PING to its handshake node for A, A answers PONG, B renames.
+        let b_hs = b.nodes.values().find(|n| n.in_handshake()).unwrap().name;
+        let ping = Message::decode(&build_ping(&b, msg::TYPE_PING).encode()).unwrap();
+        let out = process(&mut a, &ping, &mut ctx(None));
+        let pong = Message::decode(&out.reply.unwrap()).unwrap();
+        process(&mut b, &pong, &mut ctx(Some(b_hs)));
+        assert!(b.nodes.contains_key(&a.myself));
+        assert!(!b.nodes[&a.myself].in_handshake());
+    }
+
+    struct NoKeys;
+    impl crate::node::cluster::commands::Keys for NoKeys {
+        fn count_in_slot(&self, _: Slot) -> usize {
+            0
+        }
+        fn keys_in_slot(&self, _: Slot, _: usize) -> Vec<Bytes> {
+            Vec::new()
+        }
+        fn dbsize(&self) -> usize {
+            0
+        }
+        fn flush_all(&mut self) {}
+    }
+
+    fn joined() -> (ClusterState, NodeName) {
+        let mut st = node_state(7000);
+        let other = NodeName([b'b'; 40]);
+        let mut n = ClusterNode::new(other, flags::MASTER);
+        n.ip = "127.0.0.1".into();
+        n.port = 7001;
+        n.cport = 17001;
+        n.config_epoch = 1;
+        st.add_node(n);
+        st.me_mut().config_epoch = 2;
+        st.current_epoch = 2;
+        (st, other)
+    }
+
+    fn ping_from(sender: NodeName, epoch: u64, slots: SlotSet) -> Message {
+        let mut h = Header::new(sender);
+        h.flags = flags::MASTER;
+        h.config_epoch = epoch;
+        h.current_epoch = epoch;
+        h.myslots = slots;
+        h.port = 7001;
+        h.cport = 17001;
+        Message::new(
+            msg::TYPE_PING,
+            h,
+            Body::Ping {
+                gossip: vec![],
+                exts: vec![],
+            },
+        )
+    }
+
+    #[test]
+    fn higher_epoch_wins_slots_and_lower_is_ignored() {
+        let (mut st, other) = joined();
+        let me = st.myself;
+        let s = Slot::new(10).unwrap();
+        st.add_slot(s, me);
+        let claim: SlotSet = [s].into_iter().collect();
+        // epoch 1 < my 2: ignored
+        process(&mut st, &ping_from(other, 1, claim.clone()), &mut ctx(None));
+        assert_eq!(st.owner(s), Some(me));
+        // epoch 5 > 2: the slot moves, and I hold no keys so it is not dirty... but listed
+        let out = process(&mut st, &ping_from(other, 5, claim), &mut ctx(None));
+        assert_eq!(st.owner(s), Some(other));
+        assert_eq!(st.current_epoch, 5);
+        // I lost my only slot to `other`: I became its replica instead of deleting keys
+        assert!(out.dirty_slots.is_empty());
+        assert_eq!(st.my_master(), Some(other));
+    }
+
+    #[test]
+    fn update_message_rebinds_and_fail_marks() {
+        let (mut st, other) = joined();
+        let me = st.myself;
+        for s in 0..100 {
+            st.add_slot(Slot::new(s).unwrap(), me);
+        }
+        st.add_slot(Slot::new(200).unwrap(), me);
+        let upd = Message::new(
+            msg::TYPE_UPDATE,
+            Header::new(other),
+            Body::Update {
+                config_epoch: 9,
+                name: other,
+                slots: (0..100).map(|s| Slot::new(s).unwrap()).collect(),
+            },
+        );
+        let out = process(&mut st, &upd, &mut ctx(None));
+        assert_eq!(st.owner(Slot::new(50).unwrap()), Some(other));
+        assert_eq!(st.owner(Slot::new(200).unwrap()), Some(me));
+        assert_eq!(out.dirty_slots.len(), 100);
+        let third = NodeName([b'c'; 40]);
+        st.add_node(ClusterNode::new(third, flags::MASTER));
+        let fail = Message::new(
+            msg::TYPE_FAIL,
+            Header::new(other),
+            Body::Fail { name: third },
+        );
+        process(&mut st, &fail, &mut ctx(None));
+        assert!(st.nodes[&third].failed());
+        // messages from strangers are ignored
+        let stranger = Message::new(
+            msg::TYPE_FAIL,
+            Header::new(NodeName([b'z'; 40])),
+            Body::Fail { name: other },
+        );
+        process(&mut st, &stranger, &mut ctx(None));
+        assert!(!st.nodes[&other].failed());
+    }
+
+    #[test]
+    fn gossip_adds_unknown_nodes_unless_banned() {
+        let (mut st, other) = joined();
+        let newcomer = NodeName([b'd'; 40]);
+        let banned = NodeName([b'e'; 40]);
+        st.ban(banned);
+        let g = |name| Gossip {
+            name,
+            ping_sent: 0,
+            pong_received: 0,
+            ip: "127.0.0.1".into(),
+            port: 7005,
+            cport: 17005,
+            flags: flags::MASTER,
+            pport: 0,
+        };
+        let mut m = ping_from(other, 1, SlotSet::new());
+        m.body = Body::Ping {
+            gossip: vec![g(newcomer), g(banned)],
+            exts: vec![],
+        };
+        process(&mut st, &m, &mut ctx(None));
+        assert!(st.nodes.contains_key(&newcomer));
+        assert!(!st.nodes.contains_key(&banned));
+    }
+}
