@@ -114,6 +114,12 @@ async fn run(config: Config) -> i32 {
             return 1;
         }
     };
+    if shared.config().cluster_enabled() {
+        if let Err(e) = cluster::hook::start(&shared, &host, port).await {
+            log::warning(&e);
+            return 1;
+        }
+    }
     log::notice("Server initialized");
     log::notice("Ready to accept connections tcp");
     server::serve(listener, Arc::clone(&shared), shutdown_signal()).await;

@@ -58,6 +58,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     set::COMMANDS,
     zset::COMMANDS,
     dump::COMMANDS,
+    crate::node::cluster::command_table::COMMANDS,
 ];
 
 /// Command flags (Redis 7.0 names, shown by COMMAND).
