@@ -993,3 +993,39 @@ fn oracle_command_table_matches_redis_for_key_positions() {
         diffs.join("\n")
     );
 }
+
+#[test]
+fn oracle_config_get_all_names_and_defaults() {
+    let Some(pair) = Pair::start(&[]) else { return };
+    let (mut tn, mut redis) = pair.conns();
+    let pairs = |c: &mut RawConn| -> std::collections::BTreeMap<String, String> {
+        let Resp::Array(Some(items)) = c.cmd(&["CONFIG", "GET", "*"]) else {
+            panic!("CONFIG GET *")
+        };
+        items
+            .chunks(2)
+            .map(|kv| match (&kv[0], &kv[1]) {
+                (Resp::Bulk(Some(k)), Resp::Bulk(Some(v))) => (
+                    String::from_utf8_lossy(k).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let t = pairs(&mut tn);
+    let r = pairs(&mut redis);
+    assert_eq!(
+        t.keys().collect::<Vec<_>>(),
+        r.keys().collect::<Vec<_>>(),
+        "directive names"
+    );
+    // set per process by the harness, or deliberately different (trib-node always allows DEBUG)
+    let per_process = ["port", "dir", "logfile", "pidfile", "enable-debug-command"];
+    let diffs: Vec<String> = t
+        .iter()
+        .filter(|(k, v)| !per_process.contains(&k.as_str()) && r.get(*k) != Some(v))
+        .map(|(k, v)| format!("{k}: trib-node {v:?} redis {:?}", r[k]))
+        .collect();
+    assert!(diffs.is_empty(), "defaults differ:\n{}", diffs.join("\n"));
+}
