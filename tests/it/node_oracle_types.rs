@@ -295,6 +295,97 @@ ZRANDMEMBER nozset 2
 ZRANDMEMBER f 2 WITHSCORES x
 ZADD f 1 ""
 ZSCORE f ""
+# more edge cases
+HRANDFIELD h 0
+HRANDFIELD h abc
+HINCRBYFLOAT nf x -1.5
+HSETNX str f v
+HMGET str a
+HDEL h f3 f9 fl big a b n x
+EXISTS h
+RPUSH biglist 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19
+LRANGE biglist -5 -3
+LRANGE biglist 18 100
+LRANGE biglist -100 2
+LPOS biglist 5 MAXLEN 3
+LPOS biglist 18 RANK -1 MAXLEN 5
+LPOS biglist 1 RANK -2
+LTRIM biglist -3 -1
+LRANGE biglist 0 -1
+LINDEX biglist -4
+LREM biglist 1 18
+RPOP biglist 10
+EXISTS biglist
+LMOVE nolist str LEFT LEFT
+LMOVE str nolist LEFT LEFT
+SADD ss 1 2 3
+SUNIONSTORE str ss
+TYPE str
+SET str v
+SINTERSTORE str ss nokey
+EXISTS str
+SET str v
+~SPOP ss 10
+EXISTS ss
+SADD ss a
+SRANDMEMBER ss 0
+SRANDMEMBER ss 5
+SRANDMEMBER ss -3
+SMISMEMBER ss a b
+SDIFF ss
+SDIFFSTORE ssd ss ss
+EXISTS ssd
+SINTERCARD 1 nokey
+SINTERCARD 1 ss LIMIT abc
+SMOVE ss ss a
+SMOVE ss ss zz
+ZADD zz 1 a 2 b 3 c 4 d 5 e
+ZADD zz GT 10 a
+ZADD zz GT CH -inf b
+ZADD zz LT CH -inf b
+ZADD zz XX INCR 1 nope
+ZADD zz NX INCR 1 a
+ZADD zz CH INCR 1 c
+ZRANGE zz 0 -1 WITHSCORES
+ZRANGE zz (1 5 BYSCORE LIMIT 0 -1
+ZRANGE zz (1 5 BYSCORE LIMIT -1 2
+ZRANGE zz 5 (1 BYSCORE REV LIMIT 1 1 WITHSCORES
+ZRANGE zz [a [c BYLEX
+ZRANGE zz [c [a BYLEX REV
+ZREVRANGEBYLEX zz + [b
+ZRANGEBYLEX zz (a +
+ZRANGE zz 0 -1 REV REV
+ZRANGE zz 0 -1 LIMIT 1
+ZRANGEBYSCORE zz -inf +inf WITHSCORES LIMIT 1
+ZREVRANGE zz 0 -1 LIMIT 0 1
+ZREVRANGEBYSCORE zz 5 1
+ZRANGEBYLEX zz - + WITHSCORES
+ZRANGESTORE zst zz 0 -1 WITHSCORES
+ZRANGESTORE zst zz 0 -1 REV
+ZRANGE zst 0 -1 WITHSCORES
+ZRANGESTORE str zz 0 0
+TYPE str
+SET str v
+ZPOPMIN zz 0
+ZPOPMAX zz 100
+EXISTS zz
+ZINCRBY zz 1e308 a
+ZINCRBY zz 1e308 a
+ZINCRBY zz -inf a
+ZSCORE zz a
+ZMSCORE nozset a b
+ZCOUNT nozset 0 1
+ZLEXCOUNT nozset - +
+ZLEXCOUNT lex x y
+ZRANK lex a extra
+ZREMRANGEBYRANK nozset 0 -1
+ZREMRANGEBYSCORE zz x y
+ZREMRANGEBYLEX zz x y
+ZADD dup 1 a 2 a
+ZRANGE dup 0 -1 WITHSCORES
+ZADD sci 1.5e-7 a 12345678901234567890 b -1e-300 c
+ZRANGE sci 0 -1 WITHSCORES
+ZSCORE sci b
 "#;
 
 fn split_line(line: &str) -> Vec<String> {
