@@ -76,7 +76,7 @@ fn existing_mut<'a>(db: &'a mut Keyspace, key: &[u8]) -> Option<&'a mut SortedSe
 }
 
 /// Members (and scores): flat in RESP2; in RESP3, WITHSCORES gives [member, score] pairs.
-fn pairs_reply(pairs: Vec<(Bytes, f64)>, with_scores: bool, resp: u8) -> Reply {
+pub(super) fn pairs_reply(pairs: Vec<(Bytes, f64)>, with_scores: bool, resp: u8) -> Reply {
     if with_scores && resp >= 3 {
         return Reply::Array(
             pairs
