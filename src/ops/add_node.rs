@@ -12,7 +12,7 @@ use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::{check_section, dbsizes, load_view, parse_addr};
 use crate::ops::create::{meet, probe, resolve};
-use crate::ops::join::{join_timeout, not_joined, wait_until};
+use crate::ops::join::{join_timeout, not_joined, wait_state_ok, wait_until};
 use crate::ops::Context;
 
 pub async fn run(args: &AddNodeArgs, ctx: &Context) -> Result<ExitCode> {
@@ -92,6 +92,7 @@ pub async fn run(args: &AddNodeArgs, ctx: &Context) -> Result<ExitCode> {
         )
         .await?;
     }
+    wait_state_ok(&conns, join_timeout(total)).await?;
     out.ok("New node added correctly.");
     out.json(&json!({
         "ok": true,

@@ -16,7 +16,7 @@ use crate::cluster::nodes::parse_nodes;
 use crate::cluster::view::cluster_enabled;
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::{check_section, dbsizes, load_view, parse_addr};
-use crate::ops::join::{join_timeout, not_joined, wait_until};
+use crate::ops::join::{join_timeout, not_joined, wait_state_ok, wait_until};
 use crate::ops::Context;
 use crate::output::Answer;
 use crate::plan::create::{AntiAffinity, Candidate, CreatePlan, Role};
@@ -389,7 +389,8 @@ async fn apply(plan: &CreatePlan, nodes: &[Probed], ctx: &Context) -> Result<()>
         )
         .await?;
     }
-    Ok(())
+    // Return only when the cluster serves requests, so a script's next command works.
+    wait_state_ok(&conns, join_timeout(total)).await
 }
 
 /// ADDSLOTSRANGE where the server has it (7.0+), ADDSLOTS otherwise.

@@ -90,6 +90,33 @@ where
     }
 }
 
+/// Waits (bounded) until every node reports `cluster_state:ok`: a node that just joined
+/// answers CLUSTERDOWN for a few seconds (redis/redis#3774), which would fail the next
+/// command of a script, e.g. a reshard's MIGRATE into the new node.
+pub async fn wait_state_ok(conns: &[NodeConn], limit: Duration) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let infos = join_all(conns.iter().map(|c| c.request_string(["CLUSTER", "INFO"]))).await;
+        let not_ok: Vec<String> = conns
+            .iter()
+            .zip(infos)
+            .filter(|(_, i)| !i.as_ref().is_ok_and(|t| t.contains("cluster_state:ok")))
+            .map(|(c, _)| c.addr.to_string())
+            .collect();
+        if not_ok.is_empty() {
+            return Ok(());
+        }
+        if start.elapsed() > limit {
+            return Err(Fail::failure(format!(
+                "cluster_state is not ok on {} after {}s",
+                not_ok.join(", "),
+                limit.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -248,3 +248,26 @@ fn create_refusals() {
         }
     }
 }
+
+#[test]
+fn create_prompt_on_a_terminal() {
+    for backend in backends_with_cluster() {
+        let cluster = Cluster::start(backend, 3);
+        let addrs = cluster.addrs();
+        let mut args = vec!["create"];
+        args.extend(addrs.iter().map(String::as_str));
+        let run = crate::harness::trib_pty(&args, &["n"], 60);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stdout.contains("Can I set the above configuration?"),
+            "{run:?}"
+        );
+        assert!(run.stdout.contains("configuration declined"), "{run:?}");
+        let run = crate::harness::trib_pty(&args, &["y"], 60);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stdout.contains("[OK] All 16384 slots covered."),
+            "{run:?}"
+        );
+    }
+}

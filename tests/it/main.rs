@@ -19,6 +19,7 @@ mod migrate_reshard;
 mod migrate_support;
 mod node_basics;
 mod node_cluster;
+mod node_cluster_redis_cli;
 mod node_dump;
 mod node_oracle;
 mod node_oracle_types;

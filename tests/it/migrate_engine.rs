@@ -1,5 +1,5 @@
-//! The migration engine driven directly (no view, no health check): BUSYKEY with equal and with
-//! different content, and a MIGRATE timeout on a big key retried alone with a longer timeout.
+//! The migration engine driven directly (no view, no health check): BUSYKEY with equal (also a
+//! hash-table set whose DUMP differs) and with different content, and a MIGRATE timeout on a big key retried alone with a longer timeout.
 
 use std::sync::Arc;
 
@@ -73,12 +73,16 @@ fn busykey_equal_is_replaced_different_stops_the_slot() {
         let names: Vec<String> = (0..1000)
             .map(|i| format!("{{busy{i}}}key"))
             .filter(|k| owner_index(&cluster, key_slot(k.as_bytes())) == 0)
-            .take(2)
+            .take(3)
             .collect();
         let (same, diff) = (names[0].as_str(), names[1].as_str());
         let (s1, s2) = (key_slot(same.as_bytes()), key_slot(diff.as_bytes()));
         assert_ne!(s1, s2);
         let src = 0;
+        // a set big enough for a hash table: equal content, DUMP payloads in each server's order
+        let set_key = names[2].as_str();
+        let s3 = key_slot(set_key.as_bytes());
+        let members: Vec<String> = (0..300).map(|i| format!("member-{i}")).collect();
         let dst = (src + 1) % 3;
         for (k, v) in [(same, "v1"), (diff, "source-value")] {
             cluster.nodes[src].cmd(&["SET", k, v]).unwrap();
@@ -90,17 +94,40 @@ fn busykey_equal_is_replaced_different_stops_the_slot() {
         }
         plant_copy(&cluster, dst, &id[src], same, "v1");
         plant_copy(&cluster, dst, &id[src], diff, "target-value");
+        let mut c = cluster.nodes[src].client();
+        redis::cmd("SADD")
+            .arg(set_key)
+            .arg(&members)
+            .query::<()>(&mut c)
+            .unwrap();
+        let dst_node = &cluster.nodes[dst];
+        let slot3 = s3.get().to_string();
+        dst_node
+            .cmd(&["CLUSTER", "SETSLOT", &slot3, "IMPORTING", &id[src]])
+            .unwrap();
+        let mut c = dst_node.client();
+        let reversed: Vec<&String> = members.iter().rev().collect();
+        redis::pipe()
+            .cmd("ASKING")
+            .cmd("SADD")
+            .arg(set_key)
+            .arg(reversed)
+            .query::<()>(&mut c)
+            .unwrap();
+        dst_node
+            .cmd(&["CLUSTER", "SETSLOT", &slot3, "STABLE"])
+            .unwrap();
 
         let report = run_engine(
             &cluster,
             vec![Transfer {
                 source: id[src].clone(),
                 target: id[dst].clone(),
-                slots: vec![s1, s2],
+                slots: vec![s1, s2, s3],
             }],
             MigrateOptions::default(),
         );
-        assert_eq!(report.slots_moved, 1, "{report:?}");
+        assert_eq!(report.slots_moved, 2, "{report:?}");
         assert_eq!(report.failed.len(), 1, "{report:?}");
         assert_eq!(report.failed[0].slot, s2);
         assert!(report.failed[0].reason.contains(diff), "{report:?}");
@@ -109,6 +136,8 @@ fn busykey_equal_is_replaced_different_stops_the_slot() {
         let mut c = cluster.nodes[dst].client();
         let v: String = redis::cmd("GET").arg(same).query(&mut c).unwrap();
         assert_eq!(v, "v1");
+        let n: usize = redis::cmd("SCARD").arg(set_key).query(&mut c).unwrap();
+        assert_eq!(n, 300);
         let mut c = cluster.nodes[src].client();
         let v: String = redis::cmd("GET").arg(diff).query(&mut c).unwrap();
         assert_eq!(v, "source-value");
