@@ -723,6 +723,63 @@ fn watch_script(
     m
 }
 
+/// Generic and string commands meeting other types: WRONGTYPE, TYPE, encodings, digests.
+const WRONGTYPE: &[&[&str]] = &[
+    &["RPUSH", "l", "a", "b", "c"],
+    &["HSET", "h", "f1", "v1", "f2", "v2"],
+    &["SADD", "st", "1", "2", "3"],
+    &["SADD", "sx", "a", "b"],
+    &["ZADD", "z", "1.5", "a", "2", "b", "0.1", "c"],
+    &["SET", "s", "v"],
+    &["GET", "l"],
+    &["GET", "h"],
+    &["SET", "l", "x", "GET"],
+    &["GETSET", "h", "x"],
+    &["GETDEL", "st"],
+    &["GETEX", "z", "PERSIST"],
+    &["GETRANGE", "l", "0", "1"],
+    &["SETRANGE", "l", "0", "x"],
+    &["STRLEN", "h"],
+    &["APPEND", "st", "x"],
+    &["INCR", "z"],
+    &["DECRBY", "l", "2"],
+    &["INCRBYFLOAT", "h", "1"],
+    &["MGET", "s", "l", "h", "nokey"],
+    &["TYPE", "l"],
+    &["TYPE", "h"],
+    &["TYPE", "st"],
+    &["TYPE", "z"],
+    &["OBJECT", "ENCODING", "l"],
+    &["OBJECT", "ENCODING", "h"],
+    &["OBJECT", "ENCODING", "st"],
+    &["OBJECT", "ENCODING", "sx"],
+    &["OBJECT", "ENCODING", "z"],
+    &["DEBUG", "DIGEST-VALUE", "l", "h", "st", "sx", "z", "s"],
+    &["EXPIRE", "h", "1000"],
+    &["DEBUG", "DIGEST-VALUE", "h"],
+    &["DEBUG", "DIGEST"],
+    &["SCAN", "0", "TYPE", "hash", "COUNT", "1000"],
+    &["SCAN", "0", "TYPE", "zset", "COUNT", "1000"],
+    &["KEYS", "*"],
+    &["COPY", "l", "l2"],
+    &["LRANGE", "l2", "0", "-1"],
+    &["RENAME", "z", "z2"],
+    &["ZRANGE", "z2", "0", "-1", "WITHSCORES"],
+    &["TTL", "h"],
+    &["RENAME", "h", "h2"],
+    &["TTL", "h2"],
+    &["DEL", "l", "l2", "h2", "st", "sx", "z2"],
+    &["DBSIZE"],
+    &["DEBUG", "DIGEST"],
+    &["FLUSHALL"],
+    &["DEBUG", "DIGEST"],
+];
+
+#[test]
+fn oracle_wrongtype_and_other_types() {
+    run_oracle(WRONGTYPE);
+}
+
 #[test]
 fn oracle_strings() {
     run_oracle(STRINGS);

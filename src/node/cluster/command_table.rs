@@ -94,6 +94,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "migrate",
         arity: -6,
         flags: WRITE,
+        // what COMMAND shows (redis-py reads it); the real positions come from movable_keys
+        first_key: 3,
+        last_key: 3,
+        step: 1,
         movable_keys: Some(migrate::key_positions),
         acl: &["keyspace", "write", "slow", "dangerous"],
         handler: Handler::Async {
