@@ -160,13 +160,36 @@ impl SortedSet {
             .collect()
     }
 
-    /// Members between two lexicographic bounds, ascending (meaningful when scores are equal).
-    pub fn by_lex(&self, min: &LexBound, max: &LexBound) -> Vec<(Bytes, f64)> {
-        self.ordered
-            .iter()
-            .filter(|(_, m)| min.admits_above(m) && max.admits_below(m))
-            .map(|(s, m)| (m.clone(), s.0))
-            .collect()
+    /// Members between two lexicographic bounds, as Redis walks them (meaningful when all
+    /// scores are equal): from the first member, in score order, at or above `min`, while
+    /// members stay at or below `max`. `rev` walks from the last member at or below `max`
+    /// downwards while members stay at or above `min`.
+    pub fn by_lex(&self, min: &LexBound, max: &LexBound, rev: bool) -> Vec<(Bytes, f64)> {
+        let (Some(first), Some(last)) =
+            (self.ordered.iter().next(), self.ordered.iter().next_back())
+        else {
+            return Vec::new();
+        };
+        if !min.admits_above(&last.1) || !max.admits_below(&first.1) {
+            return Vec::new();
+        }
+        let pick = |(s, m): &(Score, Bytes)| (m.clone(), s.0);
+        if rev {
+            self.ordered
+                .iter()
+                .rev()
+                .skip_while(|(_, m)| !max.admits_below(m))
+                .take_while(|(_, m)| min.admits_above(m))
+                .map(pick)
+                .collect()
+        } else {
+            self.ordered
+                .iter()
+                .skip_while(|(_, m)| !min.admits_above(m))
+                .take_while(|(_, m)| max.admits_below(m))
+                .map(pick)
+                .collect()
+        }
     }
 
     /// Removes and returns up to `count` members from the low (or high) end.
@@ -263,6 +286,7 @@ mod range_tests {
         let lex = z.by_lex(
             &LexBound::parse(b"[b").unwrap(),
             &LexBound::parse(b"(d").unwrap(),
+            false,
         );
         assert_eq!(lex.len(), 2);
         assert!(LexBound::parse(b"b").is_none());

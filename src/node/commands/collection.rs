@@ -41,6 +41,23 @@ pub fn check_type(db: &mut Keyspace, key: &[u8], check: fn(&Value) -> bool) -> R
     }
 }
 
+/// The value at `key` for writing, created with `make` when missing; WRONGTYPE when it holds
+/// another type. One lookup fewer than `check_type` + `get_or_insert_with` (the hot path of
+/// SADD/HSET/LPUSH).
+pub fn write_value<'a>(
+    db: &'a mut Keyspace,
+    key: &Bytes,
+    check: fn(&Value) -> bool,
+    make: fn() -> Value,
+) -> Result<&'a mut Value, Early> {
+    if let Some(e) = db.peek(key) {
+        if !check(&e.value) {
+            return Err(Reply::wrongtype());
+        }
+    }
+    Ok(db.get_or_insert_with(key, make))
+}
+
 pub fn is_hash(v: &Value) -> bool {
     matches!(v, Value::Hash(_))
 }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::collection::{
     check_type, int_arg, is_hash, rand_count, random_indices, read_value, scan_args, scan_reply,
-    upper,
+    upper, write_value,
 };
 use super::flag::*;
 use super::{cmd, CommandSpec, Ctx, KEY1};
@@ -58,10 +58,9 @@ fn read<'a>(db: &'a mut Keyspace, key: &[u8]) -> Result<Option<&'a Hash>, Reply>
 
 /// The hash at `key` for writing, created empty when missing.
 fn write<'a>(db: &'a mut Keyspace, key: &Bytes) -> Result<&'a mut Hash, Reply> {
-    check_type(db, key, is_hash)?;
-    match db.get_or_insert_with(key, || Value::Hash(HashMap::new())) {
+    match write_value(db, key, is_hash, || Value::Hash(HashMap::new()))? {
         Value::Hash(h) => Ok(h),
-        _ => unreachable!("checked by is_hash"),
+        _ => Err(Reply::wrongtype()),
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use super::collection::{check_type, int_arg, is_list, read_value, upper};
+use super::collection::{check_type, int_arg, is_list, read_value, upper, write_value};
 use super::flag::*;
 use super::{cmd, CommandSpec, Ctx, KEY1};
 use crate::node::keyspace::Keyspace;
@@ -63,13 +63,17 @@ fn existing_mut<'a>(db: &'a mut Keyspace, key: &[u8]) -> Option<&'a mut List> {
 }
 
 fn push(db: &mut Keyspace, args: &[Bytes], left: bool, only_existing: bool) -> Reply {
-    match check_type(db, &args[1], is_list) {
-        Err(e) => return e,
-        Ok(false) if only_existing => return Reply::Int(0),
-        Ok(_) => {}
+    if only_existing {
+        match check_type(db, &args[1], is_list) {
+            Err(e) => return e,
+            Ok(false) => return Reply::Int(0),
+            Ok(true) => {}
+        }
     }
-    let Value::List(l) = db.get_or_insert_with(&args[1], || Value::List(VecDeque::new())) else {
-        return Reply::wrongtype();
+    let l = match write_value(db, &args[1], is_list, || Value::List(VecDeque::new())) {
+        Err(e) => return e,
+        Ok(Value::List(l)) => l,
+        Ok(_) => return Reply::wrongtype(),
     };
     for e in &args[2..] {
         if left {

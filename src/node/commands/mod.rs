@@ -26,6 +26,7 @@ pub mod set;
 pub mod strings;
 pub mod transactions;
 pub mod zset;
+pub mod zset_algebra;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -57,6 +58,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     list_blocking::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
+    zset_algebra::COMMANDS,
     dump::COMMANDS,
     crate::node::cluster::command_table::COMMANDS,
 ];

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::collection::{
     check_type, int_arg, is_set, rand_count, random_indices, read_value, scan_args, scan_reply,
-    upper,
+    upper, write_value,
 };
 use super::flag::*;
 use super::{cmd, CommandSpec, Ctx, KEY1};
@@ -104,15 +104,13 @@ fn listing_order(s: &Set) -> Vec<&Bytes> {
 }
 
 pub fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let db = &mut *ctx.db;
-    if let Err(e) = check_type(db, &args[1], is_set) {
-        return e;
+    match write_value(ctx.db, &args[1], is_set, || Value::Set(HashSet::new())) {
+        Err(e) => e,
+        Ok(Value::Set(s)) => {
+            Reply::Int(args[2..].iter().filter(|m| s.insert((*m).clone())).count() as i64)
+        }
+        Ok(_) => Reply::wrongtype(),
     }
-    let Value::Set(s) = db.get_or_insert_with(&args[1], || Value::Set(HashSet::new())) else {
-        return Reply::wrongtype();
-    };
-    let added = args[2..].iter().filter(|m| s.insert((*m).clone())).count();
-    Reply::Int(added as i64)
 }
 
 pub fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

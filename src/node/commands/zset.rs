@@ -76,7 +76,7 @@ fn existing_mut<'a>(db: &'a mut Keyspace, key: &[u8]) -> Option<&'a mut SortedSe
 }
 
 /// Members (and scores): flat in RESP2; in RESP3, WITHSCORES gives [member, score] pairs.
-fn pairs_reply(pairs: Vec<(Bytes, f64)>, with_scores: bool, resp: u8) -> Reply {
+pub(super) fn pairs_reply(pairs: Vec<(Bytes, f64)>, with_scores: bool, resp: u8) -> Reply {
     if with_scores && resp >= 3 {
         return Reply::Array(
             pairs
@@ -284,7 +284,7 @@ pub fn zlexcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     };
     match read(db, &args[1]) {
         Err(e) => e,
-        Ok(z) => Reply::Int(z.map_or(0, |z| z.by_lex(&min, &max).len() as i64)),
+        Ok(z) => Reply::Int(z.map_or(0, |z| z.by_lex(&min, &max, false).len() as i64)),
     }
 }
 
@@ -435,13 +435,7 @@ fn evaluate(
             }
             apply_limit(v, req.offset, req.limit)
         }
-        Bounds::Lex(min, max) => {
-            let mut v = z.by_lex(&min, &max);
-            if req.rev {
-                v.reverse();
-            }
-            apply_limit(v, req.offset, req.limit)
-        }
+        Bounds::Lex(min, max) => apply_limit(z.by_lex(&min, &max, req.rev), req.offset, req.limit),
     })
 }
 
