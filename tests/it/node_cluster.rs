@@ -139,16 +139,20 @@ fn bus_handshake_and_slot_claims_with_real_redis() {
 
 /// One reply, normalized for comparison between two nodes: errors as their full text, the
 /// node's own id and ports replaced by placeholders.
-fn reply_text(r: redis::RedisResult<redis::Value>, id: &str, port: u16, bus: u16) -> String {
-    let raw = match r {
+fn raw_reply(r: redis::RedisResult<redis::Value>) -> String {
+    match r {
         Ok(v) => format!("{v:?}"),
         Err(e) => format!(
             "ERROR {} {}",
             e.code().unwrap_or("?"),
             e.detail().unwrap_or_default()
         ),
-    };
-    raw.replace(id, "<id>")
+    }
+}
+
+fn reply_text(r: redis::RedisResult<redis::Value>, id: &str, port: u16, bus: u16) -> String {
+    raw_reply(r)
+        .replace(id, "<id>")
         .replace(&bus.to_string(), "<bus>")
         .replace(&port.to_string(), "<port>")
 }
@@ -270,6 +274,121 @@ fn cluster_subcommand_replies_match_real_redis() {
     };
     let ours = run(&trib);
     let theirs = run(&real);
+    let mut diffs = Vec::new();
+    for (a, b) in ours.iter().zip(&theirs) {
+        if a != b {
+            diffs.push(format!("trib-node:    {a}\nredis-server: {b}"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n\n")
+    );
+}
+
+/// Routing (MOVED/ASK/TRYAGAIN/CROSSSLOT/ASKING) and every MIGRATE form, run on a 3-master
+/// cluster of each backend; the replies must be identical (ports and ids normalized).
+#[test]
+fn routing_and_migrate_replies_match_real_redis() {
+    if !require_redis() || !crate::harness::require_redis_cli() {
+        return;
+    }
+    let closed_port = free_port();
+    let run = |backend: Backend| -> Vec<String> {
+        let c = crate::harness::Cluster::start(backend, 3);
+        assert!(c.create_with_redis_cli(0));
+        let ids: Vec<String> = c.nodes.iter().map(|n| n.myid()).collect();
+        let (a, b) = (&c.nodes[0], &c.nodes[1]);
+        let mut ca = a.client();
+        let mut cb = b.client();
+        let bport = b.port.to_string();
+        let script: Vec<(char, String)> = vec![
+            ('a', "SET key:4 val4".into()),
+            ('a', "SET {key:4}:ttl v PX 100000".into()),
+            ('a', "RPUSH {key:4}:list a b c".into()),
+            ('a', "GET key:1".into()),
+            ('a', "MGET key:1 key:2".into()),
+            ('b', format!("CLUSTER SETSLOT 2724 IMPORTING {}", ids[0])),
+            ('a', format!("CLUSTER SETSLOT 2724 MIGRATING {}", ids[1])),
+            ('a', "GET {key:4}.missing".into()),
+            ('a', "GET key:4".into()),
+            ('a', "MGET key:4 {key:4}.missing".into()),
+            ('b', "GET key:4".into()),
+            ('b', "ASKING".into()),
+            ('b', "GET key:4".into()),
+            ('b', "GET key:4".into()),
+            ('b', "ASKING".into()),
+            ('b', "MGET {key:4}.new {key:4}.other".into()),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} {{key:4}}.none 0 5000")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} \"\" 0 5000 KEYS {{key:4}}.none {{key:4}}.none2")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 COPY")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 COPY")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 COPY REPLACE")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 AUTH secret")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 AUTH2 bob secret")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 1 5000 REPLACE")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 KEYS key:4")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 FOO")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 x 5000")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 AUTH")),
+            ('a', format!("MIGRATE 127.0.0.1 {closed_port} key:4 0 1000")),
+            ('a', "GET key:4".into()),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} \"\" 0 5000 REPLACE KEYS key:4 {{key:4}}:ttl {{key:4}}:list")),
+            ('a', "EXISTS key:4 {key:4}:ttl {key:4}:list".into()),
+            ('a', "GET key:4".into()),
+            ('b', "ASKING".into()),
+            ('b', "LRANGE {key:4}:list 0 -1".into()),
+            ('b', format!("CLUSTER SETSLOT 2724 NODE {}", ids[1])),
+            ('a', format!("CLUSTER SETSLOT 2724 NODE {}", ids[1])),
+            ('a', "GET key:4".into()),
+            ('b', "GET key:4".into()),
+            ('b', "MGET {key:4}:ttl key:4".into()),
+            ('a', "CLUSTER COUNTKEYSINSLOT 2724".into()),
+            ('b', "CLUSTER COUNTKEYSINSLOT 2724".into()),
+        ];
+        let mut out = Vec::new();
+        for (who, line) in &script {
+            let words: Vec<String> = line
+                .split(' ')
+                .map(|w| {
+                    if w == "\"\"" {
+                        String::new()
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect();
+            let mut cmd = redis::cmd(&words[0]);
+            for w in &words[1..] {
+                cmd.arg(w.as_str());
+            }
+            let conn = if *who == 'a' { &mut ca } else { &mut cb };
+            let r = cmd.query::<redis::Value>(conn);
+            let mut text = format!("{who}: {line} => {}", raw_reply(r));
+            for (i, n) in c.nodes.iter().enumerate() {
+                text = text
+                    .replace(&ids[i], &format!("<id{i}>"))
+                    .replace(&n.port.to_string(), &format!("<port{i}>"));
+            }
+            out.push(text.replace(&closed_port.to_string(), "<closed>"));
+        }
+        // the TTL travelled with the key
+        let pttl: i64 = redis::cmd("PTTL")
+            .arg("{key:4}:ttl")
+            .query(&mut cb)
+            .unwrap();
+        assert!(
+            pttl > 90_000 && pttl <= 100_000,
+            "{}: PTTL {pttl}\n{}",
+            backend.name(),
+            out.join("\n")
+        );
+        out
+    };
+    let ours = run(Backend::TribNode);
+    let theirs = run(Backend::Redis);
     let mut diffs = Vec::new();
     for (a, b) in ours.iter().zip(&theirs) {
         if a != b {
