@@ -402,3 +402,49 @@ fn routing_and_migrate_replies_match_real_redis() {
         diffs.join("\n\n")
     );
 }
+
+/// Malformed and hostile bus input: each bad stream is dropped (link closed, logged) and the
+/// node keeps serving clients and its bus.
+#[test]
+fn hostile_bus_input_closes_the_link_and_the_node_keeps_running() {
+    use std::io::{Read, Write};
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(Backend::TribNode, true, &[], root.path());
+    let mut header = vec![0u8; 2256];
+    header[0..4].copy_from_slice(b"RCmb");
+    header[4..8].copy_from_slice(&2256u32.to_be_bytes());
+    header[8..10].copy_from_slice(&1u16.to_be_bytes());
+    header[12..14].copy_from_slice(&3u16.to_be_bytes()); // FAIL needs 2296 bytes
+    let mut huge = b"RCmb".to_vec();
+    huge.extend_from_slice(&u32::MAX.to_be_bytes());
+    let mut noise = Vec::new();
+    let mut x: u32 = 12345;
+    for _ in 0..20000 {
+        x = x.wrapping_mul(1103515245).wrapping_add(12345);
+        noise.push((x >> 16) as u8);
+    }
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("http", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
+        ("huge totlen", huge),
+        ("wrong length for FAIL", header),
+        ("noise", noise),
+    ];
+    for (what, bytes) in inputs {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", node.bus_port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = s.write_all(&bytes);
+        let mut buf = [0u8; 64];
+        let n = s
+            .read(&mut buf)
+            .unwrap_or_else(|e| panic!("{what}: link not closed: {e}"));
+        assert_eq!(n, 0, "{what}: expected the link to be closed");
+        assert_eq!(node.cmd_string(&["PING"]), "PONG", "after {what}");
+    }
+    let info = node.cmd_string(&["CLUSTER", "INFO"]);
+    assert!(info.contains("cluster_known_nodes:1"), "{info}");
+    let log = std::fs::read_to_string(node.log_path()).unwrap();
+    assert!(
+        log.contains("cluster bus:"),
+        "no log line about the bad input:\n{log}"
+    );
+}
