@@ -405,3 +405,94 @@ fn redis_cli_rebalance_onto_an_added_master_and_add_a_replica() {
     assert!(r.stdout.contains("1 additional replica(s)"), "{r:?}");
     assert_same_data(&c.nodes, &data);
 }
+
+const REDIS_PY_CLIENT: &str = r#"
+import os, sys, time
+from redis.cluster import RedisCluster
+port, stop = int(sys.argv[1]), sys.argv[2]
+rc = RedisCluster(host="127.0.0.1", port=port, decode_responses=True)
+errors = ops = i = 0
+data = {}
+deadline = time.time() + 120
+while not os.path.exists(stop) and time.time() < deadline:
+    k, v = "rp:%d" % (i % 3000), "v%d" % i
+    try:
+        rc.set(k, v)
+        data[k] = v
+        got = rc.get(k)
+        ops += 2
+        if got != v:
+            errors += 1
+            print("mismatch", k, got, v, file=sys.stderr)
+    except Exception as e:
+        errors += 1
+        print("error", type(e).__name__, e, file=sys.stderr)
+    i += 1
+bad = sum(1 for k, v in data.items() if rc.get(k) != v)
+print("ops=%d errors=%d bad=%d" % (ops, errors, bad))
+"#;
+
+/// A real cluster client (redis-py's RedisCluster) keeps reading and writing during a
+/// redis-cli reshard of a trib-node cluster and sees nothing but redirections.
+#[test]
+fn redis_py_cluster_client_sees_only_redirections_during_reshard() {
+    if !require_redis_cli() {
+        return;
+    }
+    let has_redis_py = std::process::Command::new("python3")
+        .args(["-c", "import redis.cluster"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_redis_py {
+        eprintln!("NOTE: python3 with redis-py not found; skipping the cluster-client case");
+        return;
+    }
+    let c = Cluster::start(Backend::TribNode, 3);
+    assert!(c.create_with_redis_cli(0));
+    let addr = c.nodes[0].addr();
+    wait_for("cluster_state:ok everywhere", || {
+        c.nodes.iter().all(|n| {
+            n.cmd_string(&["CLUSTER", "INFO"])
+                .contains("cluster_state:ok")
+        })
+    });
+    let stop = c.root.path().join("stop-client");
+    let child = std::process::Command::new("python3")
+        .args(["-c", REDIS_PY_CLIENT, &c.nodes[0].port.to_string()])
+        .arg(&stop)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let masters = master_ids(&c.nodes[0]);
+    let from = masters
+        .iter()
+        .find(|m| m.2.starts_with("0-"))
+        .unwrap()
+        .clone();
+    let to = masters.iter().find(|m| m.0 != from.0).unwrap().clone();
+    cli_ok(&[
+        "--cluster",
+        "reshard",
+        &addr,
+        "--cluster-from",
+        &from.0,
+        "--cluster-to",
+        &to.0,
+        "--cluster-slots",
+        "1000",
+        "--cluster-yes",
+    ]);
+    std::fs::write(&stop, b"").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "client failed: {stdout}\n{stderr}");
+    assert!(
+        stdout.contains(" errors=0 bad=0"),
+        "client saw errors: {stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains("ops=0 "), "client did no work: {stdout}");
+    wait_check(&addr);
+}
