@@ -496,3 +496,57 @@ fn redis_py_cluster_client_sees_only_redirections_during_reshard() {
     assert!(!stdout.contains("ops=0 "), "client did no work: {stdout}");
     wait_check(&addr);
 }
+
+/// Failure detection across implementations: a killed trib-node master becomes `fail` in the
+/// view of both redis-server and trib-node peers (PFAIL, failure reports, FAIL broadcast); once
+/// restarted from nodes.conf it rejoins and the flag clears.
+#[test]
+fn killed_trib_node_is_marked_failed_by_everyone_and_rejoins() {
+    if !require_redis_cli() || !crate::harness::require_redis() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<Node> = Vec::new();
+    for i in 0..4 {
+        let backend = if i % 2 == 0 {
+            Backend::Redis
+        } else {
+            Backend::TribNode
+        };
+        nodes.push(Node::start(
+            backend,
+            true,
+            &[("cluster-node-timeout", "2000")],
+            root.path(),
+        ));
+    }
+    let addrs: Vec<String> = nodes.iter().map(|n| n.addr()).collect();
+    let mut args: Vec<&str> = vec!["--cluster", "create"];
+    args.extend(addrs.iter().map(|s| s.as_str()));
+    args.extend(["--cluster-replicas", "0", "--cluster-yes"]);
+    cli_ok(&args);
+    wait_check(&addrs[0]);
+    let victim_id = nodes[3].myid();
+    nodes[3].kill();
+    let flags_of = |n: &Node| -> String {
+        n.cmd_string(&["CLUSTER", "NODES"])
+            .lines()
+            .find(|l| l.starts_with(&victim_id))
+            .map(|l| l.split(' ').nth(2).unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    wait_for("every survivor to flag the killed node as fail", || {
+        nodes[..3].iter().all(|n| flags_of(n) == "master,fail")
+    });
+    for n in &nodes[..3] {
+        assert!(n
+            .cmd_string(&["CLUSTER", "INFO"])
+            .contains("cluster_state:fail"));
+    }
+    nodes[3].restart(true);
+    assert_eq!(nodes[3].myid(), victim_id);
+    wait_for("the FAIL flag to clear everywhere", || {
+        nodes[..3].iter().all(|n| flags_of(n) == "master")
+    });
+    wait_check(&addrs[1]);
+}
