@@ -155,7 +155,7 @@ pub struct CreateArgs {
     )]
     pub replicas: usize,
     /// Do not ask for confirmation
-    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES")]
+    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
     pub yes: bool,
     /// Print the plan and change nothing
     #[arg(long)]
@@ -188,7 +188,7 @@ pub struct FixArgs {
     #[arg(long, alias = "cluster-fix-with-unreachable-masters")]
     pub fix_with_unreachable_masters: bool,
     /// Do not ask for confirmation
-    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES")]
+    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
     pub yes: bool,
     /// Print the repair plan and change nothing
     #[arg(long)]
@@ -211,7 +211,7 @@ pub struct ReshardArgs {
     #[arg(long, alias = "cluster-slots", value_name = "N")]
     pub slots: Option<usize>,
     /// Do not ask for confirmation
-    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES")]
+    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
     pub yes: bool,
     /// Print the plan and change nothing
     #[arg(long)]
@@ -391,8 +391,38 @@ const SUBCOMMANDS: &[&str] = &[
     "help",
 ];
 
-/// Accepts redis-cli's spelling: `trib --cluster <subcommand> ...` becomes `trib <subcommand> ...`.
+/// Flags `call` takes back from the end of its command line (its command swallows every word).
+const CALL_TRAILING_FLAGS: &[&str] = &[
+    "--only-masters",
+    "--cluster-only-masters",
+    "--only-replicas",
+    "--cluster-only-replicas",
+    "--json",
+    "-q",
+    "--quiet",
+    "--no-auth-warning",
+];
+
+/// Accepts redis-cli's spelling: `trib --cluster <subcommand> ...` becomes `trib <subcommand> ...`,
+/// and `trib call h:p PING --only-masters` keeps `--only-masters` for trib.
 pub fn normalize_args(args: Vec<String>) -> Vec<String> {
+    let mut out = strip_cluster_word(args);
+    if let Some(call) = out.iter().position(|a| a == "call") {
+        // call, entry, command word: the flags may only be taken from after those.
+        while out.len() > call + 3
+            && out
+                .last()
+                .is_some_and(|a| CALL_TRAILING_FLAGS.contains(&a.as_str()))
+        {
+            if let Some(flag) = out.pop() {
+                out.insert(call + 1, flag);
+            }
+        }
+    }
+    out
+}
+
+fn strip_cluster_word(args: Vec<String>) -> Vec<String> {
     let mut out = Vec::with_capacity(args.len());
     let mut iter = args.into_iter().peekable();
     while let Some(a) = iter.next() {
@@ -430,6 +460,23 @@ mod tests {
                 assert_eq!(r.from.as_deref(), Some("all"));
                 assert_eq!(r.slots, Some(10));
                 assert!(r.yes);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn call_keeps_trailing_trib_flags() {
+        let argv: Vec<String> = "trib call 127.0.0.1:7000 CONFIG GET x --only-masters --json"
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let cli = Cli::try_parse_from(normalize_args(argv)).unwrap();
+        assert!(cli.global.json);
+        match cli.command {
+            Command::Call(c) => {
+                assert!(c.only_masters);
+                assert_eq!(c.command, vec!["CONFIG", "GET", "x"]);
             }
             other => panic!("parsed as {other:?}"),
         }

@@ -4,11 +4,21 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, RedisConnectionInfo};
 
 use crate::addr::NodeAddr;
+use crate::cluster::reply::ReplyError;
+
+/// Why a node could not be used at all.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConnectError {
+    #[error("Could not connect to Redis at {addr}: {reason}")]
+    Unreachable { addr: NodeAddr, reason: String },
+    #[error("Node {addr} replied with error: {error}")]
+    Auth { addr: NodeAddr, error: ReplyError },
+}
 
 /// Credentials used for every node (redis-cli has one set for the whole cluster).
 #[derive(Clone, Default)]
@@ -53,28 +63,81 @@ pub struct NodeConn {
 }
 
 impl NodeConn {
-    pub async fn connect(addr: &NodeAddr, opts: &ConnectOptions) -> Result<NodeConn> {
+    /// Connects and authenticates. AUTH is sent by hand (not by the crate) so that the node's
+    /// own error text (`WRONGPASS ...`, `ERR AUTH <password> called without ...`) reaches the user.
+    pub async fn connect(addr: &NodeAddr, opts: &ConnectOptions) -> Result<NodeConn, ConnectError> {
         let info = ConnectionInfo {
             addr: ConnectionAddr::Tcp(addr.host.clone(), addr.port),
             redis: RedisConnectionInfo {
                 db: 0,
-                username: opts.credentials.user.clone(),
-                password: opts.credentials.pass.clone(),
+                username: None,
+                password: None,
                 protocol: redis::ProtocolVersion::RESP2,
             },
         };
-        let client = Client::open(info).with_context(|| format!("{addr}: invalid address"))?;
+        let client = Client::open(info).map_err(|e| ConnectError::Unreachable {
+            addr: addr.clone(),
+            reason: short_io(&e),
+        })?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(opts.connect_timeout)
             .set_response_timeout(opts.response_timeout);
         let conn = client
             .get_multiplexed_async_connection_with_config(&config)
             .await
-            .map_err(|e| anyhow::anyhow!("could not connect to {addr}: {}", describe(&e)))?;
-        Ok(NodeConn {
+            .map_err(|e| ConnectError::Unreachable {
+                addr: addr.clone(),
+                reason: short_io(&e),
+            })?;
+        let node = NodeConn {
             addr: addr.clone(),
             conn,
-        })
+        };
+        if let Some(pass) = &opts.credentials.pass {
+            let mut auth = redis::cmd("AUTH");
+            if let Some(user) = &opts.credentials.user {
+                auth.arg(user);
+            }
+            auth.arg(pass);
+            if let Err(e) = node.query(&auth).await {
+                return Err(ConnectError::Auth {
+                    addr: addr.clone(),
+                    error: ReplyError::from_redis(&e),
+                });
+            }
+        }
+        Ok(node)
+    }
+
+    /// Sends one command; a server error comes back classified.
+    pub async fn request<I, A>(&self, args: I) -> Result<redis::Value, ReplyError>
+    where
+        I: IntoIterator<Item = A>,
+        A: redis::ToRedisArgs,
+    {
+        self.call(args)
+            .await
+            .map_err(|e| ReplyError::from_redis(&e))
+    }
+
+    /// Sends one command and reads a bulk/simple string reply as text; errors classified.
+    pub async fn request_string<I, A>(&self, args: I) -> Result<String, ReplyError>
+    where
+        I: IntoIterator<Item = A>,
+        A: redis::ToRedisArgs,
+    {
+        let v = self.request(args).await?;
+        redis::from_redis_value::<String>(&v).map_err(|e| ReplyError::Transport(e.to_string()))
+    }
+
+    /// Sends one command and reads an integer reply; errors classified.
+    pub async fn request_int<I, A>(&self, args: I) -> Result<i64, ReplyError>
+    where
+        I: IntoIterator<Item = A>,
+        A: redis::ToRedisArgs,
+    {
+        let v = self.request(args).await?;
+        redis::from_redis_value::<i64>(&v).map_err(|e| ReplyError::Transport(e.to_string()))
     }
 
     /// Sends one command given as words; returns the raw reply (server errors are `Err`).
@@ -124,4 +187,22 @@ pub fn describe(e: &redis::RedisError) -> String {
         (Some(code), None) => code.to_string(),
         _ => e.to_string(),
     }
+}
+
+/// An I/O error as redis-cli words it: `Connection refused`, without `(os error 111)`.
+fn short_io(e: &redis::RedisError) -> String {
+    if e.is_timeout() {
+        return "Connection timed out".to_string();
+    }
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    let text = text.trim_start_matches("I/O error: ");
+    // io::Error texts start lower-case or with a kind; redis-cli prints strerror().
+    if text.contains("onnection refused") {
+        return "Connection refused".to_string();
+    }
+    text.to_string()
 }

@@ -2,4 +2,8 @@
 //! assembled view. The CLUSTER NODES line format lives in `nodes` and is shared with the node.
 
 pub mod conn;
+pub mod health;
 pub mod nodes;
+pub mod reply;
+pub mod strays;
+pub mod view;

@@ -7,10 +7,11 @@
 //! `get_mut`/`set`/`set_entry`/`remove` (they signal WATCH and keep the slot index). A collection
 //! that became empty must be removed with `remove` (or `remove_if_empty`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use bytes::Bytes;
 
+use super::fasthash::FastMap;
 use super::value::Value;
 use crate::slot::{key_slot, Slot};
 
@@ -49,12 +50,12 @@ pub struct KeyspaceStats {
 
 #[derive(Debug)]
 pub struct Keyspace {
-    map: HashMap<Bytes, Entry>,
+    map: FastMap<Bytes, Entry>,
     slots: Vec<BTreeSet<Bytes>>,
     /// (expire_at, key) for every key with a TTL: the active-expiry queue.
     expiring: BTreeSet<(u64, Bytes)>,
     /// Watched keys: (version, number of watchers).
-    watched: HashMap<Bytes, (u64, u32)>,
+    watched: FastMap<Bytes, (u64, u32)>,
     watch_clock: u64,
     /// Modifications since start (INFO rdb_changes_since_last_save, replication hooks).
     pub dirty: u64,
@@ -79,10 +80,10 @@ pub fn unix_ms() -> u64 {
 impl Keyspace {
     pub fn new() -> Keyspace {
         Keyspace {
-            map: HashMap::new(),
+            map: FastMap::default(),
             slots: (0..SLOTS).map(|_| BTreeSet::new()).collect(),
             expiring: BTreeSet::new(),
-            watched: HashMap::new(),
+            watched: FastMap::default(),
             watch_clock: 0,
             dirty: 0,
             now_ms: unix_ms(),
@@ -165,12 +166,13 @@ impl Keyspace {
     /// Write lookup: lazy expiry, then signals the key as modified (WATCH) and returns it.
     pub fn get_entry_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(key);
-        if !self.map.contains_key(key) {
-            return None;
+        if !self.watched.is_empty() && self.map.contains_key(key) {
+            self.touch(key);
+            self.dirty -= 1; // counted below
         }
-        self.touch(key);
         let secs = self.now_ms / 1000;
         let e = self.map.get_mut(key)?;
+        self.dirty += 1;
         e.access_secs = secs;
         Some(e)
     }

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod config_table;
 pub mod digest;
+pub mod fasthash;
 pub mod glob;
 pub mod keyspace;
 pub mod log;
@@ -66,10 +67,7 @@ pub fn main_entry(args: Vec<String>) -> i32 {
         eprintln!("Can't open the log file: {e}");
         return 1;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime_builder().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -145,4 +143,20 @@ async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The runtime: `TRIB_NODE_THREADS` worker threads (default 1: like redis-server's single
+/// thread, the keyspace lock is then never contended; sockets still interleave fairly).
+fn runtime_builder() -> tokio::runtime::Builder {
+    let threads: usize = std::env::var("TRIB_NODE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads);
+        b
+    }
 }

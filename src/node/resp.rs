@@ -329,15 +329,27 @@ fn line(out: &mut BytesMut, prefix: u8, body: &[u8]) {
 }
 
 fn int_line(out: &mut BytesMut, prefix: u8, n: i64) {
-    let mut b = itoa_buf(n);
+    // Formatted on the stack: this runs for every bulk header and integer reply.
+    let mut buf = [0u8; 24];
+    let mut i = buf.len();
+    let neg = n < 0;
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    out.reserve(buf.len() - i + 3);
     out.put_u8(prefix);
-    out.put_slice(b.as_bytes());
+    out.put_slice(&buf[i..]);
     out.put_slice(b"\r\n");
-    b.clear();
-}
-
-fn itoa_buf(n: i64) -> String {
-    n.to_string()
 }
 
 fn bulk(out: &mut BytesMut, b: &[u8]) {

@@ -17,7 +17,8 @@ pub struct ClientInfo {
     pub laddr: String,
     pub created_ms: u64,
     pub last_ms: AtomicU64,
-    /// Index of the last command's spec in the command table (`usize::MAX`: none yet).
+    /// Address of the last command's (static) spec, 0 before the first command; CLIENT LIST
+    /// maps it back to a name.
     pub last_cmd: AtomicUsize,
     pub name: Mutex<Option<Bytes>>,
     pub lib_name: Mutex<Option<Bytes>>,
@@ -37,7 +38,7 @@ impl ClientInfo {
             laddr,
             created_ms: now_ms,
             last_ms: AtomicU64::new(now_ms),
-            last_cmd: AtomicUsize::new(usize::MAX),
+            last_cmd: AtomicUsize::new(0),
             name: Mutex::new(None),
             lib_name: Mutex::new(None),
             lib_ver: Mutex::new(None),

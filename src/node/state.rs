@@ -60,6 +60,8 @@ pub struct Shared {
     shutdown_requested: AtomicBool,
     pub shutdown: Notify,
     cluster: OnceLock<Arc<dyn ClusterHook>>,
+    /// False while the only ACL user is an unrestricted `default`: permission checks are skipped.
+    acl_restricted: AtomicBool,
     /// The port actually bound (for INFO tcp_port when `port 0` was asked).
     pub tcp_port: AtomicU64,
 }
@@ -97,6 +99,7 @@ impl Shared {
             shutdown: Notify::new(),
             cluster: OnceLock::new(),
             tcp_port: AtomicU64::new(port),
+            acl_restricted: AtomicBool::new(false),
         })
     }
 
@@ -111,6 +114,21 @@ impl Shared {
     }
     pub fn acl_mut(&self) -> std::sync::RwLockWriteGuard<'_, Acl> {
         self.acl.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Recomputes whether permission checks are needed (call after changing ACL users).
+    pub fn refresh_acl(&self) {
+        let acl = self.acl();
+        let simple = acl.users.len() == 1
+            && acl
+                .users
+                .get("default")
+                .map(|u| u.all_commands && u.denied.is_empty())
+                .unwrap_or(false);
+        self.acl_restricted.store(!simple, Ordering::Relaxed);
+    }
+    pub fn acl_restricted(&self) -> bool {
+        self.acl_restricted.load(Ordering::Relaxed)
     }
 
     /// Installs cluster mode (once). See `router` for the contract.

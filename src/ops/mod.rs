@@ -1,8 +1,23 @@
 //! One file per subcommand: resolve options, build a plan, confirm, execute. `run` dispatches.
 //! Subcommands not built yet say so and exit 2; they never pretend.
 
+pub mod add_node;
+pub mod call;
+pub mod check;
+pub mod common;
 pub mod context;
+pub mod create;
+pub mod del_node;
+pub mod demo;
 pub mod generate;
+pub mod info;
+pub mod join;
+pub mod local;
+pub mod rebalance;
+pub mod reshard;
+pub mod sandbox;
+pub mod set_timeout;
+pub mod slot_moves;
 
 use anyhow::Result;
 
@@ -22,10 +37,22 @@ pub fn run(cli: Cli, reporter: Reporter) -> Result<ExitCode> {
     runtime.block_on(dispatch(cli.command, ctx))
 }
 
-async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
+/// Runs one subcommand (also used by `demo` to run the others as a user would).
+pub async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
     let _ = &ctx;
     match command {
         Command::Generate(args) => generate::run(&args),
+        Command::Check(args) => check::run(&args, &ctx).await,
+        Command::Info(args) => info::run(&args, &ctx).await,
+        Command::Create(args) => create::run(&args, &ctx).await,
+        Command::AddNode(args) => add_node::run(&args, &ctx).await,
+        Command::DelNode(args) => del_node::run(&args, &ctx).await,
+        Command::Call(args) => call::run(&args, &ctx).await,
+        Command::SetTimeout(args) => set_timeout::run(&args, &ctx).await,
+        Command::Reshard(args) => reshard::run(&args, &ctx).await,
+        Command::Rebalance(args) => rebalance::run(&args, &ctx).await,
+        Command::Sandbox(args) => sandbox::run(&args, &ctx).await,
+        Command::Demo(args) => Box::pin(demo::run(&args, &ctx)).await,
         other => Err(Fail::usage(format!(
             "{}: not implemented yet",
             subcommand_name(&other)

@@ -3,6 +3,9 @@
 //! with `-q`. Ops never print directly; they call these methods.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod cluster;
+pub mod json;
+
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
@@ -121,3 +124,69 @@ impl Reporter {
         }
     }
 }
+
+/// The answer to a yes/no confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    /// stdin ended before a line was read: treated as no, but worth saying so.
+    Eof,
+}
+
+impl Reporter {
+    /// An empty human line.
+    pub fn blank(&self) {
+        self.human(None, "");
+    }
+
+    /// Text without a newline (the join wait's dots); flushed at once.
+    pub fn partial(&self, text: &str) {
+        if self.mode != Mode::Human {
+            return;
+        }
+        let _g = self.lock.lock();
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{text}");
+        let _ = out.flush();
+    }
+
+    /// Asks a yes/no question. On a terminal: an interactive prompt on stderr. Otherwise one
+    /// line is read from stdin; only `yes`/`y` (any case) accepts, EOF declines.
+    pub fn confirm(&self, question: &str) -> std::io::Result<Answer> {
+        let _ = std::io::stdout().flush();
+        if std::io::stdin().is_terminal() && self.interactive {
+            return match dialoguer::Confirm::new()
+                .with_prompt(question)
+                .default(false)
+                .interact_opt()
+            {
+                Ok(Some(true)) => Ok(Answer::Yes),
+                Ok(Some(false)) => Ok(Answer::No),
+                Ok(None) => Ok(Answer::No),
+                Err(e) => Err(std::io::Error::other(e.to_string())),
+            };
+        }
+        {
+            let _g = self.lock.lock();
+            eprint!("{question} (type 'yes' to accept): ");
+            let _ = std::io::stderr().flush();
+        }
+        let mut line = String::new();
+        let n = std::io::stdin().read_line(&mut line)?;
+        if self.mode != Mode::Quiet {
+            eprintln!();
+        }
+        if n == 0 {
+            return Ok(Answer::Eof);
+        }
+        let word = line.trim().to_ascii_lowercase();
+        Ok(if word == "yes" || word == "y" {
+            Answer::Yes
+        } else {
+            Answer::No
+        })
+    }
+}
+pub mod ask;
+pub mod progress;

@@ -55,3 +55,11 @@ fn generated_completions_and_man_pages_are_current() {
         );
     }
 }
+
+#[test]
+fn pty_driver_shows_what_a_terminal_shows() {
+    // `--help` on a terminal; proves the pty harness works before prompts rely on it.
+    let run = crate::harness::trib_pty(&["--version"], &[], 20);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("trib "), "{run:?}");
+}

@@ -203,8 +203,11 @@ impl Node {
                 }
             }
             if let Ok(mut c) = self.try_client() {
-                if redis::cmd("PING").query::<String>(&mut c).is_ok() {
-                    return;
+                match redis::cmd("PING").query::<String>(&mut c) {
+                    Ok(_) => return,
+                    // a node with requirepass is up when it asks for the password
+                    Err(e) if e.code() == Some("NOAUTH") => return,
+                    Err(_) => {}
                 }
             }
             if Instant::now() > deadline {
@@ -482,4 +485,57 @@ pub fn run_program(program: &str, args: &[&str], stdin: Option<&str>, env: &[(&s
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Backends that can run a cluster today. The one place to flip when trib-node gains cluster
+/// mode: add `Backend::TribNode` here.
+pub fn backends_with_cluster() -> Vec<Backend> {
+    // TODO: add TribNode when cluster mode lands
+    if require_redis() {
+        vec![Backend::Redis]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Python driver for `trib_pty`: runs argv on a new pseudo-terminal, types each answer line
+/// after the previous prompt had time to appear, and exits with the child's exit code.
+/// Bounded: the child is killed after `limit` seconds.
+const PTY_DRIVER: &str = r#"
+import os, pty, sys, time, select, signal, json
+answers, limit, argv = json.loads(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+out, deadline, pending = b"", time.time() + limit, list(answers)
+last = time.time()
+while True:
+    if time.time() > deadline:
+        os.kill(pid, signal.SIGKILL); os.waitpid(pid, 0)
+        sys.stdout.buffer.write(out); sys.exit(124)
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        out += chunk; last = time.time()
+    elif pending and time.time() - last > 0.4:
+        os.write(fd, pending.pop(0).encode()); last = time.time()
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+/// Runs `trib` on a pseudo-terminal (stdin, stdout and stderr are the pty), typing each entry of
+/// `answers` (include the `\r`/`\n`) once output has been quiet for 0.4 s. Returns the exit code
+/// and everything the terminal showed (in `stdout`).
+pub fn trib_pty(args: &[&str], answers: &[&str], limit_secs: u64) -> Run {
+    let answers_json = serde_json::to_string(answers).unwrap();
+    let limit = limit_secs.to_string();
+    let mut argv: Vec<&str> = vec!["-c", PTY_DRIVER, &answers_json, &limit, trib_bin()];
+    argv.extend_from_slice(args);
+    run_program("python3", &argv, None, &[("TERM", "xterm-256color")])
 }

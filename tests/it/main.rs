@@ -4,7 +4,22 @@
 mod harness;
 
 mod cli_basics;
+mod cli_check;
+mod cli_create;
+mod cli_local;
+mod cli_nodes;
+mod cli_pty;
+mod cli_support;
+mod cli_view;
+mod client_redirects;
+mod migrate_engine;
+mod migrate_interactive;
+mod migrate_live;
+mod migrate_reshard;
+mod migrate_support;
+mod node_basics;
 mod node_cluster;
 mod node_cluster_redis_cli;
 mod node_dump;
+mod node_oracle;
 mod node_oracle_types;

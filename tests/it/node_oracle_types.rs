@@ -1,14 +1,14 @@
 //! Differential test of the collection command families (hash, list, set, zset): the same
 //! script runs on real redis-server 7.0 and on trib-node, and every reply must match (type,
-//! value, error text). Lines starting with `~` compare arrays as multisets (hash/set order is
-//! unspecified); lines starting with `#` compare only the reply's shape (random results).
-
-use redis::Value as V;
+//! value, error text), in RESP2 and in RESP3, through the oracle's raw RESP connections and
+//! comparison rules. Lines starting with `~` compare arrays as multisets (hash/set order is
+//! unspecified); lines starting with `#` compare only the reply's type (random results).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{require_redis, which, Backend, Node};
+use crate::harness::{which, Backend, Node};
+use crate::node_oracle::{compare_rule, same, Cmp, Pair, Resp};
 
 const SCRIPT: &str = r#"
 # hashes
@@ -287,6 +287,12 @@ ZSCORE str a
 ZRANGE str 0 -1
 ZADD f 0.1 a 1e17 b 123456789.123 c -0.0001 d 3.0e-10 e
 ZRANGE f 0 -1 WITHSCORES
+#ZRANDMEMBER f
+#ZRANDMEMBER f 2
+#ZRANDMEMBER f -7 WITHSCORES
+ZRANDMEMBER nozset
+ZRANDMEMBER nozset 2
+ZRANDMEMBER f 2 WITHSCORES x
 ZADD f 1 ""
 ZSCORE f ""
 "#;
@@ -317,45 +323,32 @@ fn split_line(line: &str) -> Vec<String> {
     out
 }
 
-/// A comparable rendering of a reply: arrays sorted when `unordered`, only the shape when
-/// `shape_only`.
-fn render(reply: &redis::RedisResult<V>, unordered: bool, shape_only: bool) -> String {
-    fn one(v: &V) -> String {
-        match v {
-            V::Nil => "(nil)".into(),
-            V::Int(i) => format!("(int){i}"),
-            V::BulkString(b) => format!("\"{}\"", String::from_utf8_lossy(b)),
-            V::SimpleString(s) => format!("+{s}"),
-            V::Okay => "+OK".into(),
-            V::Array(items) => {
-                format!("[{}]", items.iter().map(one).collect::<Vec<_>>().join(", "))
-            }
-            other => format!("{other:?}"),
+/// Equality under the oracle's rules, plus RESP3 maps compared as sets of pairs (HGETALL).
+fn same_reply(cmp: Cmp, a: &Resp, b: &Resp) -> bool {
+    match (a, b) {
+        (Resp::Map(x), Resp::Map(y)) if cmp != Cmp::Exact => {
+            let pairs = |m: &[(Resp, Resp)]| {
+                let mut v: Vec<String> = m.iter().map(|p| format!("{p:?}")).collect();
+                v.sort();
+                v
+            };
+            pairs(x) == pairs(y)
         }
-    }
-    match reply {
-        Err(e) => format!("error {:?} {:?}", e.code(), e.detail()),
-        Ok(V::Array(items)) if shape_only => format!("array of {}", items.len()),
-        Ok(V::BulkString(_)) if shape_only => "bulk".into(),
-        Ok(V::Array(items)) if unordered => {
-            let mut parts: Vec<String> = items.iter().map(one).collect();
-            parts.sort();
-            format!("[{}]", parts.join(", "))
-        }
-        Ok(v) => one(v),
+        _ => same(cmp, a, b),
     }
 }
 
-#[test]
-fn collection_commands_match_real_redis() {
-    if !require_redis() {
+/// Runs SCRIPT on a fresh trib-node / redis-server pair in RESP2 or RESP3 and lists every
+/// reply that differs.
+fn run_script(resp3: bool) {
+    let Some(pair) = Pair::start(&[]) else {
         return;
+    };
+    let (mut tn, mut redis) = pair.conns();
+    if resp3 {
+        tn.cmd(&["HELLO", "3"]);
+        redis.cmd(&["HELLO", "3"]);
     }
-    let root = tempfile::tempdir().unwrap();
-    let redis = Node::start(Backend::Redis, false, &[], root.path());
-    let trib = Node::start(Backend::TribNode, false, &[], root.path());
-    let mut a = redis.client();
-    let mut b = trib.client();
     let mut mismatches = Vec::new();
     let mut commands = 0;
     for raw in SCRIPT.lines() {
@@ -363,35 +356,44 @@ fn collection_commands_match_real_redis() {
         if line.is_empty() || line.starts_with("# ") {
             continue;
         }
-        let (unordered, shape_only, body) = match line.chars().next() {
-            Some('~') => (true, false, &line[1..]),
-            Some('#') => (false, true, &line[1..]),
-            _ => (false, false, line),
+        let (prefix, body) = match line.chars().next() {
+            Some(c @ ('~' | '#')) => (Some(c), &line[1..]),
+            _ => (None, line),
         };
         let args = split_line(body);
-        let run = |conn: &mut redis::Connection| {
-            let mut c = redis::cmd(&args[0]);
-            for arg in &args[1..] {
-                c.arg(arg.as_str());
-            }
-            c.query::<V>(conn)
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let cmp = match (prefix, compare_rule(&refs)) {
+            (Some('#'), _) => Cmp::SameType,
+            (Some('~'), Cmp::Exact) => Cmp::Unordered,
+            (_, rule) => rule,
         };
-        let want = render(&run(&mut a), unordered, shape_only);
-        let got = render(&run(&mut b), unordered, shape_only);
+        let a = tn.cmd(&refs);
+        let b = redis.cmd(&refs);
         commands += 1;
-        if want != got {
+        if !same_reply(cmp, &a, &b) {
             mismatches.push(format!(
-                "{body}\n   redis-server: {want}\n   trib-node:    {got}"
+                "{body} ({cmp:?})\n   trib-node:    {a}\n   redis-server: {b}"
             ));
         }
     }
     assert!(commands >= 60, "only {commands} commands");
+    let proto = if resp3 { "RESP3" } else { "RESP2" };
     assert!(
         mismatches.is_empty(),
-        "{} of {commands} replies differ:\n{}",
+        "{proto}: {} of {commands} replies differ:\n{}",
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+#[test]
+fn collection_commands_match_real_redis() {
+    run_script(false);
+}
+
+#[test]
+fn collection_commands_match_real_redis_in_resp3() {
+    run_script(true);
 }
 
 /// redis-benchmark's default test set (PING, SET/GET, INCR, list/set/hash/zset pushes and

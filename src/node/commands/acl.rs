@@ -77,24 +77,32 @@ fn setuser(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
         .iter()
         .map(|r| String::from_utf8_lossy(r).into_owned())
         .collect();
-    match ctx.shared.acl_mut().setuser(&name, &rules) {
+    let result = ctx.shared.acl_mut().setuser(&name, &rules);
+    ctx.shared.refresh_acl();
+    match result {
         Ok(()) => Reply::OK,
         Err(e) => Reply::error(e),
     }
 }
 
 fn deluser(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
-    let mut acl = ctx.shared.acl_mut();
+    if a[2..].iter().any(|u| u.as_ref() == b"default") {
+        return Reply::err("The 'default' user cannot be removed");
+    }
     let mut n = 0;
-    for u in &a[2..] {
-        let u = String::from_utf8_lossy(u);
-        if u == "default" {
-            return Reply::err("The 'default' user cannot be removed");
-        }
-        if acl.users.remove(u.as_ref()).is_some() {
-            n += 1;
+    {
+        let mut acl = ctx.shared.acl_mut();
+        for u in &a[2..] {
+            if acl
+                .users
+                .remove(String::from_utf8_lossy(u).as_ref())
+                .is_some()
+            {
+                n += 1;
+            }
         }
     }
+    ctx.shared.refresh_acl();
     Reply::Int(n)
 }
 

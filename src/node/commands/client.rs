@@ -183,9 +183,11 @@ fn describe(c: &ClientInfo, now_ms: u64) -> String {
         .clone()
         .map(|n| String::from_utf8_lossy(&n).into_owned())
         .unwrap_or_default();
+    let last = c.last_cmd.load(Ordering::Relaxed);
     let cmd = table()
         .flat
-        .get(c.last_cmd.load(Ordering::Relaxed))
+        .iter()
+        .find(|s| **s as *const CommandSpec as usize == last)
         .map(|s| s.name)
         .unwrap_or("NULL");
     let multi = if c.multi.load(Ordering::Relaxed) {

@@ -81,14 +81,8 @@ fn precheck(
         return Err(Reply::err("Command not allowed inside a transaction"));
     }
     let root = spec.name.split('|').next().unwrap_or(spec.name);
-    if session.user != "default"
-        || !shared
-            .acl()
-            .users
-            .get("default")
-            .map(|u| u.all_commands)
-            .unwrap_or(true)
-    {
+    // AUTH/HELLO/QUIT/RESET (no-auth commands) are never subject to ACL rules.
+    if shared.acl_restricted() && !spec.has(super::flag::NO_AUTH) {
         let allowed = shared
             .acl()
             .users
@@ -190,10 +184,6 @@ fn after_command(shared: &Shared, session: &mut Session, spec: &'static CommandS
         .stats
         .commands_processed
         .fetch_add(1, Ordering::Relaxed);
-    session
-        .info
-        .last_cmd
-        .store(table().index_of(spec), Ordering::Relaxed);
     if spec.name != "asking" && !session.in_multi() {
         session.asking = false;
     }
@@ -215,6 +205,10 @@ pub async fn run_batch(
     out: &mut BytesMut,
 ) {
     let mut guard: Option<tokio::sync::MutexGuard<'_, Keyspace>> = None;
+    // One clock read per batch (a pipelined batch takes microseconds); refreshed after any
+    // handler that awaited.
+    let mut now = unix_ms();
+    session.info.last_ms.store(now, Ordering::Relaxed);
     for args in requests {
         if args.is_empty() {
             continue;
@@ -222,7 +216,6 @@ pub async fn run_batch(
         if session.close_after_reply || shared.shutting_down() {
             break;
         }
-        session.info.last_ms.store(unix_ms(), Ordering::Relaxed);
         let spec = match precheck(shared, session, &args) {
             Ok(spec) => spec,
             Err(reply) => {
@@ -230,11 +223,15 @@ pub async fn run_batch(
                 continue;
             }
         };
+        session
+            .info
+            .last_cmd
+            .store(spec as *const CommandSpec as usize, Ordering::Relaxed);
         if guard.is_none() {
             guard = Some(shared.db.lock().await);
         }
         let db = guard.as_mut().expect("locked above");
-        db.now_ms = unix_ms();
+        db.now_ms = now;
         if let Some(reply) = route_or_queue(shared, session, db, spec, &args) {
             emit(shared, session, &reply, out);
             after_command(shared, session, spec);
@@ -243,7 +240,9 @@ pub async fn run_batch(
         let reply = match spec.handler {
             Handler::Async { run, .. } => {
                 guard = None;
-                run(shared, session, args).await
+                let reply = run(shared, session, args).await;
+                now = unix_ms();
+                reply
             }
             _ => execute_locked(shared, session, db, spec, &args),
         };

@@ -187,10 +187,16 @@ fn keys(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
 
 /// SCAN cursor: an unsigned integer (`-ERR invalid cursor` otherwise).
 pub fn parse_cursor(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || !b.iter().all(|c| c.is_ascii_digit()) {
+    // strtoul semantics: "-1" wraps around (a cursor past the end), overflow is invalid.
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || !digits.iter().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    std::str::from_utf8(b).ok()?.parse().ok()
+    let v: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 fn scan(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {

@@ -153,11 +153,8 @@ fn block<'a>(shared: &'a Arc<Shared>, session: &'a mut Session, args: Vec<Bytes>
             }
             let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
             if timed_out || shared.shutting_down() || session.info.killed.load(Ordering::Relaxed) {
-                return if spec.name == "blpop" || spec.name == "brpop" {
-                    Reply::NilArray
-                } else {
-                    Reply::Nil
-                };
+                // Redis answers every blocking list timeout with a null array.
+                return Reply::NilArray;
             }
             tokio::time::sleep(TICK).await;
         }

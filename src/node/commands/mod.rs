@@ -27,13 +27,13 @@ pub mod strings;
 pub mod transactions;
 pub mod zset;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
+use super::fasthash::FastMap;
 use super::keyspace::Keyspace;
 use super::reply::Reply;
 use super::session::Session;
@@ -217,41 +217,27 @@ impl CommandSpec {
 }
 
 pub struct CommandTable {
-    by_name: HashMap<&'static str, &'static CommandSpec>,
-    /// All top-level specs, in table order (indices used by CLIENT LIST's `cmd=`).
+    by_name: FastMap<&'static str, &'static CommandSpec>,
+    /// All top-level specs, in table order (COMMAND, COMMAND COUNT).
     pub all: Vec<&'static CommandSpec>,
-    index: HashMap<*const CommandSpec, usize>,
+    /// Top-level specs and subcommands (CLIENT LIST maps a spec address back to its name).
     pub flat: Vec<&'static CommandSpec>,
 }
 
-// Safety of the raw-pointer keys: they only identify 'static specs, never dereferenced.
-unsafe impl Send for CommandTable {}
-unsafe impl Sync for CommandTable {}
-
 impl CommandTable {
     fn build() -> CommandTable {
-        let mut by_name = HashMap::new();
+        let mut by_name = FastMap::default();
         let mut all = Vec::new();
         let mut flat = Vec::new();
-        let mut index = HashMap::new();
         for family in FAMILIES {
             for spec in family.iter() {
                 by_name.insert(spec.name, spec);
                 all.push(spec);
-                index.insert(spec as *const CommandSpec, flat.len());
                 flat.push(spec);
-                for sub in spec.subcommands {
-                    index.insert(sub as *const CommandSpec, flat.len());
-                    flat.push(sub);
-                }
+                flat.extend(spec.subcommands.iter());
             }
         }
-        CommandTable {
-            by_name,
-            all,
-            index,
-            flat,
-        }
+        CommandTable { by_name, all, flat }
     }
 
     /// Looks a command up by name, case-insensitively.
@@ -265,13 +251,6 @@ impl CommandTable {
         }
         let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
         self.by_name.get(lower).copied()
-    }
-
-    pub fn index_of(&self, spec: &'static CommandSpec) -> usize {
-        self.index
-            .get(&(spec as *const CommandSpec))
-            .copied()
-            .unwrap_or(usize::MAX)
     }
 }
 

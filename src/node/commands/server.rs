@@ -115,7 +115,7 @@ fn command(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
                     .iter()
                     .map(|n| match t.get(n) {
                         Some(s) => describe(s),
-                        None => Reply::NilArray,
+                        None => Reply::Nil,
                     })
                     .collect(),
             )

@@ -243,19 +243,26 @@ fn msetnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
 }
 
 fn incr_generic(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Reply {
-    let cur = match get_str(ctx, key) {
-        Err(e) => return e,
-        Ok(None) => 0,
-        Ok(Some(s)) => match parse_i64(&s) {
-            Some(n) => n,
+    let cur = match ctx.db.peek(key).map(|e| &e.value) {
+        None => None,
+        Some(Value::Str(s)) => match parse_i64(s) {
+            Some(n) => Some(n),
             None => return Reply::not_integer(),
         },
+        Some(_) => return Reply::wrongtype(),
     };
-    let Some(new) = cur.checked_add(by) else {
+    let Some(new) = cur.unwrap_or(0).checked_add(by) else {
         return Reply::err("increment or decrement would overflow");
     };
-    let val = Bytes::from(new.to_string());
-    ctx.db.set_keep_ttl(key.clone(), Value::Str(val));
+    let val = Value::Str(Bytes::from(new.to_string()));
+    match (cur, ctx.db.get_entry_mut(key)) {
+        // in place: keeps the TTL and skips the slot index
+        (Some(_), Some(e)) => {
+            e.value = val;
+            e.raw = false;
+        }
+        _ => ctx.db.set(key.clone(), val),
+    }
     Reply::Int(new)
 }
 

@@ -6,13 +6,14 @@
 use bytes::Bytes;
 
 use super::collection::{check_type, int_arg, is_zset, read_value, scan_args, scan_reply, upper};
+use super::collection::{rand_count, random_indices};
 use super::flag::*;
 use super::{cmd, CommandSpec, Ctx, KEY1};
 use crate::node::keyspace::Keyspace;
 use crate::node::num::parse_i64;
 use crate::node::reply::Reply;
 use crate::node::value::Value;
-use crate::node::zset::{parse_score, LexBound, ScoreBound, SortedSet};
+use crate::node::zset::{format_score, parse_score, LexBound, ScoreBound, SortedSet};
 
 const R_FAST: &[&str] = &["read", "sortedset", "fast"];
 const R_SLOW: &[&str] = &["read", "sortedset", "slow"];
@@ -57,6 +58,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("zremrangebyscore", 4, WRITE, KEY1, W_SLOW, zremrangebyscore),
     cmd("zremrangebylex", 4, WRITE, KEY1, W_SLOW, zremrangebylex),
     cmd("zscan", -3, READONLY, KEY1, R_SLOW, zscan),
+    cmd("zrandmember", -2, READONLY, KEY1, R_SLOW, zrandmember),
 ];
 
 fn read<'a>(db: &'a mut Keyspace, key: &[u8]) -> Result<Option<&'a SortedSet>, Reply> {
@@ -601,9 +603,43 @@ pub fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 .filter(|(m, _)| scan.admits(m))
             {
                 items.push(Reply::Bulk(m.clone()));
-                items.push(Reply::Double(s));
+                // Scores are bulk strings in ZSCAN, even in RESP3.
+                items.push(Reply::Bulk(Bytes::from(format_score(s))));
             }
             scan_reply(items)
         }
     }
+}
+
+pub fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let resp = ctx.session.resp;
+    let db = &mut *ctx.db;
+    if args.len() > 4 || (args.len() == 4 && upper(&args[3]) != b"WITHSCORES") {
+        return Reply::syntax();
+    }
+    let count = match args.get(2).map(|c| rand_count(c)).transpose() {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let z = match read(db, &args[1]) {
+        Err(e) => return e,
+        Ok(None) => {
+            return if count.is_some() {
+                Reply::Array(Vec::new())
+            } else {
+                Reply::Nil
+            }
+        }
+        Ok(Some(z)) => z,
+    };
+    let members: Vec<(Bytes, f64)> = z.iter().map(|(m, s)| (m.clone(), s)).collect();
+    let Some(count) = count else {
+        let i = random_indices(members.len(), 1)[0];
+        return Reply::Bulk(members[i].0.clone());
+    };
+    let picked = random_indices(members.len(), count)
+        .into_iter()
+        .map(|i| members[i].clone())
+        .collect();
+    pairs_reply(picked, args.len() == 4, resp)
 }

@@ -1,0 +1,238 @@
+//! Judging a loaded view: agreement, open slots, coverage, unreachable and failed members, and
+//! (from facts gathered by `strays`) keys in slots a node does not own and multiple owners.
+//! Pure functions from data to findings; no I/O, no printing.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::cluster::view::{ClusterView, SkipReason, SkippedNode};
+use crate::slot::{Slot, SlotSet};
+
+/// A node with open slots, as its own line says.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenSlotNode {
+    pub addr: String,
+    pub id: String,
+    pub migrating: Vec<u16>,
+    pub importing: Vec<u16>,
+}
+
+/// Keys a master holds in a slot it does not own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StrayKeys {
+    pub addr: String,
+    pub id: String,
+    pub slot: u16,
+    pub keys: u64,
+}
+
+/// A slot claimed by, or holding keys on, more than one master.
+#[derive(Debug, Clone, Serialize)]
+pub struct MultipleOwners {
+    pub slot: u16,
+    pub owners: Vec<String>,
+}
+
+/// Everything `check` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    pub agree: bool,
+    /// Nodes whose slot map differs from the majority's.
+    pub disagreeing: Vec<String>,
+    pub open_nodes: Vec<OpenSlotNode>,
+    /// Every open slot, ascending.
+    pub open_slots: Vec<u16>,
+    /// Uncovered slots as `[start, end]` ranges.
+    pub uncovered: Vec<[u16; 2]>,
+    pub uncovered_count: usize,
+    /// Members that could not be loaded (unreachable, failed, no address, errors).
+    pub skipped: Vec<SkippedNode>,
+    pub stray_keys: Vec<StrayKeys>,
+    /// `None` unless the multiple-owners search ran.
+    pub multiple_owners: Option<Vec<MultipleOwners>>,
+}
+
+impl Health {
+    /// Assesses what the view alone shows; `stray_keys`/`multiple_owners` are added by the caller.
+    pub fn assess(view: &ClusterView) -> Health {
+        let disagreeing: Vec<String> = view.disagreeing().iter().map(|n| n.name()).collect();
+        let mut open_nodes = Vec::new();
+        let mut open = SlotSet::new();
+        for n in &view.nodes {
+            if n.migrating.is_empty() && n.importing.is_empty() {
+                continue;
+            }
+            let migrating: Vec<u16> = n.migrating.iter().map(|(s, _)| s.get()).collect();
+            let importing: Vec<u16> = n.importing.iter().map(|(s, _)| s.get()).collect();
+            for s in n.migrating.iter().chain(&n.importing) {
+                open.insert(s.0);
+            }
+            open_nodes.push(OpenSlotNode {
+                addr: n.name(),
+                id: n.id.clone(),
+                migrating,
+                importing,
+            });
+        }
+        let covered = view.covered();
+        let mut uncovered_set = SlotSet::new();
+        for s in Slot::all() {
+            if !covered.contains(s) {
+                uncovered_set.insert(s);
+            }
+        }
+        Health {
+            agree: disagreeing.is_empty(),
+            disagreeing,
+            open_nodes,
+            open_slots: open.iter().map(Slot::get).collect(),
+            uncovered: uncovered_set
+                .ranges()
+                .iter()
+                .map(|r| [r.start.get(), r.end.get()])
+                .collect(),
+            uncovered_count: uncovered_set.len(),
+            skipped: view.skipped.clone(),
+            stray_keys: Vec::new(),
+            multiple_owners: None,
+        }
+    }
+
+    /// Adds stray keys found on masters and, when asked, the multiple-owner findings derived from
+    /// them plus slots claimed by several masters.
+    pub fn with_strays(
+        mut self,
+        view: &ClusterView,
+        strays: Vec<StrayKeys>,
+        search_owners: bool,
+    ) -> Health {
+        if search_owners {
+            let mut owners: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+            for (slot, claimants) in view.claims() {
+                owners
+                    .entry(slot.get())
+                    .or_default()
+                    .extend(claimants.iter().map(|n| n.name()));
+            }
+            // Keys on a non-owner make that node an owner too (redis-cli's definition).
+            let mut by_slot: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+            for s in &strays {
+                by_slot.entry(s.slot).or_default().push(s.addr.clone());
+            }
+            let mut found = Vec::new();
+            for (slot, extra) in by_slot {
+                let list = owners.entry(slot).or_default();
+                for a in extra {
+                    if !list.contains(&a) {
+                        list.push(a);
+                    }
+                }
+            }
+            for (slot, list) in owners {
+                if list.len() > 1 {
+                    // List order = view order, as redis-cli prints it.
+                    let mut ordered: Vec<String> = view
+                        .masters()
+                        .map(|n| n.name())
+                        .filter(|a| list.contains(a))
+                        .collect();
+                    ordered.dedup();
+                    found.push(MultipleOwners {
+                        slot,
+                        owners: ordered,
+                    });
+                }
+            }
+            self.multiple_owners = Some(found);
+        }
+        self.stray_keys = strays;
+        self
+    }
+
+    /// One short sentence per problem, for the final error line and `--json`.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        for s in &self.skipped {
+            let what = match s.reason {
+                SkipReason::Failed => "is flagged fail",
+                SkipReason::NoAddress => "has no address",
+                SkipReason::Unreachable => "is unreachable",
+                SkipReason::Error => "answered with an error",
+            };
+            p.push(format!("node {} ({}) {what}", s.addr, short_id(&s.id)));
+        }
+        if !self.agree {
+            p.push(format!(
+                "nodes don't agree about the slots configuration: {} differ",
+                self.disagreeing.join(", ")
+            ));
+        }
+        if !self.open_slots.is_empty() {
+            p.push(format!("open slots: {}", join_nums(&self.open_slots)));
+        }
+        if self.uncovered_count > 0 {
+            p.push(format!(
+                "{} slots not covered: {}",
+                self.uncovered_count,
+                ranges_text(&self.uncovered)
+            ));
+        }
+        for s in &self.stray_keys {
+            p.push(format!(
+                "node {} has {} key(s) in slot {} which it does not own",
+                s.addr, s.keys, s.slot
+            ));
+        }
+        for m in self.multiple_owners.iter().flatten() {
+            p.push(format!(
+                "slot {} has {} owners: {}",
+                m.slot,
+                m.owners.len(),
+                m.owners.join(", ")
+            ));
+        }
+        p
+    }
+
+    pub fn healthy(&self) -> bool {
+        self.problems().is_empty()
+    }
+}
+
+pub fn short_id(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+fn join_nums(v: &[u16]) -> String {
+    v.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `0-99,200` from `[start, end]` pairs.
+pub fn ranges_text(r: &[[u16; 2]]) -> String {
+    r.iter()
+        .map(|[a, b]| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_text_joins_runs() {
+        assert_eq!(ranges_text(&[[0, 99], [200, 200]]), "0-99,200");
+        assert_eq!(short_id("0123456789"), "01234567");
+        assert_eq!(short_id("ab"), "ab");
+    }
+}

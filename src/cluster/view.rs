@@ -1,0 +1,466 @@
+//! The CLI's view of a live cluster, loaded the way redis-cli loads it: the entry node's
+//! CLUSTER NODES lists the members, every member is asked for its own opinion (connections and
+//! requests run concurrently), and each node's slots, flags and open slots come from its own
+//! `myself` line. Also keeps what redis-cli drops: nodes that could not be loaded and why.
+//! Judging the view (agreement, coverage, open slots) lives in `health`; nothing here prints.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use futures_util::future::join_all;
+
+use crate::addr::NodeAddr;
+use crate::cluster::conn::{ConnectError, ConnectOptions, NodeConn};
+use crate::cluster::nodes::{parse_nodes, NodeLine};
+use crate::cluster::reply::ReplyError;
+use crate::exit::Fail;
+use crate::slot::{Slot, SlotSet};
+
+/// One loaded node: its connection and its own view of itself.
+#[derive(Clone)]
+pub struct ClusterNode {
+    /// Where trib talks to it: the entry keeps the address as typed, others the IP from CLUSTER NODES.
+    pub addr: NodeAddr,
+    pub id: String,
+    /// The node's own flags, without `myself`.
+    pub flags: Vec<String>,
+    /// A replica, by its own line or by the entry node's opinion (redis-cli ORs them).
+    pub replica: bool,
+    pub master_id: Option<String>,
+    pub config_epoch: u64,
+    pub slots: SlotSet,
+    pub migrating: Vec<(Slot, String)>,
+    pub importing: Vec<(Slot, String)>,
+    /// Its whole CLUSTER NODES table (its opinion of everybody).
+    pub table: Vec<NodeLine>,
+    pub conn: NodeConn,
+}
+
+impl ClusterNode {
+    pub fn is_master(&self) -> bool {
+        !self.replica
+    }
+    /// The node's own `myself` line.
+    pub fn myself(&self) -> Option<&NodeLine> {
+        self.table.iter().find(|l| l.is_myself())
+    }
+    /// The flags as redis-cli prints them (`master`, `slave`, ...), comma-joined.
+    pub fn flags_text(&self) -> String {
+        self.flags.join(",")
+    }
+    /// `ip:port` for messages.
+    pub fn name(&self) -> String {
+        self.addr.to_string()
+    }
+}
+
+/// Why a member listed by the entry node is not in the view.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The entry node lists it without an address (`:0@0`, `noaddr`).
+    NoAddress,
+    /// The entry node flags it `fail`.
+    Failed,
+    /// The entry node flags it `disconnected`/`handshake`, or it could not be reached.
+    Unreachable,
+    /// It answered with an error (auth, CLUSTER NODES).
+    Error,
+}
+
+/// A member the entry node knows but the view could not use.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SkippedNode {
+    pub addr: String,
+    pub id: String,
+    /// What the entry node believes it is.
+    pub was_master: bool,
+    pub reason: SkipReason,
+    /// The error text, when there was one.
+    pub detail: Option<String>,
+}
+
+/// Everything known about a cluster from one entry node.
+#[derive(Clone)]
+pub struct ClusterView {
+    /// The node the view was loaded from (first in `nodes`).
+    pub entry: NodeAddr,
+    /// Loaded nodes: the entry, then the others in the entry's CLUSTER NODES order.
+    pub nodes: Vec<ClusterNode>,
+    /// Members that could not be loaded.
+    pub skipped: Vec<SkippedNode>,
+    /// Non-fatal oddities found while loading (`claims to be slave of unknown node ID`).
+    pub warnings: Vec<String>,
+}
+
+/// Errors looking a node up by id or prefix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("No such node ID {0}")]
+    NotFound(String),
+    #[error("node ID prefix {prefix} is ambiguous: it matches {matches}")]
+    Ambiguous { prefix: String, matches: String },
+}
+
+impl ClusterView {
+    /// Loads the view from `entry`. Fails when the entry node cannot be used (unreachable, auth,
+    /// not in cluster mode); other nodes that cannot be loaded land in `skipped`.
+    pub async fn load(entry: &NodeAddr, opts: &ConnectOptions) -> Result<ClusterView> {
+        let seed = NodeConn::connect(entry, opts)
+            .await
+            .map_err(connect_failure)?;
+        let info = seed
+            .request_string(["INFO", "cluster"])
+            .await
+            .map_err(|e| Fail::failure(format!("Node {entry} {e}")))?;
+        if !cluster_enabled(&info) {
+            return Err(Fail::failure(format!(
+                "Node {entry} is not configured as a cluster node."
+            )));
+        }
+        let seed_table = fetch_table(&seed)
+            .await
+            .map_err(|e| Fail::failure(format!("{entry}: CLUSTER NODES: {e}")))?;
+        let Some(me) = seed_table.iter().find(|l| l.is_myself()).cloned() else {
+            return Err(Fail::failure(format!(
+                "{entry}: CLUSTER NODES has no myself line"
+            )));
+        };
+        let mut nodes = vec![own_node(
+            entry.clone(),
+            &me,
+            false,
+            None,
+            seed_table.clone(),
+            seed,
+        )];
+        let mut skipped = Vec::new();
+
+        let others: Vec<&NodeLine> = seed_table.iter().filter(|l| !l.is_myself()).collect();
+        let loads = others.iter().map(|line| load_member(line, opts));
+        let results = join_all(loads).await;
+        for (line, result) in others.into_iter().zip(results) {
+            let was_master = !line.is_replica();
+            let skip = |reason, detail| SkippedNode {
+                addr: format!("{}:{}", line.ip, line.port),
+                id: line.id.clone(),
+                was_master,
+                reason,
+                detail,
+            };
+            if line.ip.is_empty() || line.port == 0 || line.has_flag("noaddr") {
+                skipped.push(skip(SkipReason::NoAddress, None));
+                continue;
+            }
+            match result {
+                Err(MemberError::Connect(e)) => {
+                    let reason = match e {
+                        ConnectError::Unreachable { .. } => SkipReason::Unreachable,
+                        ConnectError::Auth { .. } => SkipReason::Error,
+                    };
+                    skipped.push(skip(reason, Some(e.to_string())));
+                }
+                Err(MemberError::Reply(e)) => {
+                    skipped.push(skip(
+                        SkipReason::Error,
+                        Some(format!(
+                            "Unable to load info for node {}:{}: {e}",
+                            line.ip, line.port
+                        )),
+                    ));
+                }
+                Ok((conn, table)) => {
+                    // The entry's opinion wins over a node that still answers (redis-cli rule).
+                    if line.is_failed() {
+                        skipped.push(skip(SkipReason::Failed, None));
+                        continue;
+                    }
+                    if !line.connected || line.has_flag("handshake") {
+                        skipped.push(skip(SkipReason::Unreachable, None));
+                        continue;
+                    }
+                    let Some(own) = table.iter().find(|l| l.is_myself()).cloned() else {
+                        skipped.push(skip(
+                            SkipReason::Error,
+                            Some("CLUSTER NODES has no myself line".into()),
+                        ));
+                        continue;
+                    };
+                    nodes.push(own_node(
+                        line.addr_without_bus(),
+                        &own,
+                        line.is_replica(),
+                        line.master_id.clone(),
+                        table,
+                        conn,
+                    ));
+                }
+            }
+        }
+        let mut view = ClusterView {
+            entry: entry.clone(),
+            nodes,
+            skipped,
+            warnings: Vec::new(),
+        };
+        view.warnings = view.unknown_master_warnings();
+        Ok(view)
+    }
+
+    pub fn masters(&self) -> impl Iterator<Item = &ClusterNode> {
+        self.nodes.iter().filter(|n| n.is_master())
+    }
+
+    pub fn replicas(&self) -> impl Iterator<Item = &ClusterNode> {
+        self.nodes.iter().filter(|n| n.replica)
+    }
+
+    /// Replicas in the view whose master is `master_id`.
+    pub fn replicas_of<'a>(&'a self, master_id: &'a str) -> impl Iterator<Item = &'a ClusterNode> {
+        self.nodes
+            .iter()
+            .filter(move |n| n.replica && n.master_id.as_deref() == Some(master_id))
+    }
+
+    /// The node with exactly this id (case-insensitive, as redis-cli compares).
+    pub fn by_id(&self, id: &str) -> Option<&ClusterNode> {
+        self.nodes.iter().find(|n| n.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The one node whose id starts with `prefix` (a full id always matches itself).
+    pub fn find_prefix(&self, prefix: &str) -> Result<&ClusterNode, LookupError> {
+        if let Some(n) = self.by_id(prefix) {
+            return Ok(n);
+        }
+        let lower = prefix.to_ascii_lowercase();
+        let hits: Vec<&ClusterNode> = if prefix.is_empty() {
+            Vec::new()
+        } else {
+            self.nodes
+                .iter()
+                .filter(|n| n.id.to_ascii_lowercase().starts_with(&lower))
+                .collect()
+        };
+        match hits.as_slice() {
+            [] => Err(LookupError::NotFound(prefix.to_string())),
+            [one] => Ok(one),
+            many => Err(LookupError::Ambiguous {
+                prefix: prefix.to_string(),
+                matches: many
+                    .iter()
+                    .map(|n| format!("{} ({})", n.id, n.addr))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// The node at this address (host and port as in the view).
+    pub fn by_addr(&self, addr: &NodeAddr) -> Option<&ClusterNode> {
+        self.nodes
+            .iter()
+            .find(|n| n.addr.host == addr.host && n.addr.port == addr.port)
+    }
+
+    /// Union of every node's own slots.
+    pub fn covered(&self) -> SlotSet {
+        let mut all = SlotSet::new();
+        for n in &self.nodes {
+            for r in n.slots.ranges() {
+                all.insert_range(r);
+            }
+        }
+        all
+    }
+
+    /// Slot -> masters claiming it in their own view (only slots with at least one claim).
+    pub fn claims(&self) -> BTreeMap<Slot, Vec<&ClusterNode>> {
+        let mut map: BTreeMap<Slot, Vec<&ClusterNode>> = BTreeMap::new();
+        for n in self.masters() {
+            for s in n.slots.iter() {
+                map.entry(s).or_default().push(n);
+            }
+        }
+        map
+    }
+
+    /// The owner of `slot` per the nodes' own views (first claimant in list order).
+    pub fn owner_of(&self, slot: Slot) -> Option<&ClusterNode> {
+        self.masters().find(|n| n.slots.contains(slot))
+    }
+
+    /// Masters the entry node knows that are not in the view (unreachable, failed, no address).
+    pub fn unreachable_masters(&self) -> usize {
+        self.skipped.iter().filter(|s| s.was_master).count()
+    }
+
+    /// redis-cli's per-node configuration signature (§1.10): `id:slot,slot|id:...`, sorted.
+    pub fn signature_of(node: &ClusterNode) -> String {
+        signature(&node.table)
+    }
+
+    /// True when every loaded node has the same signature.
+    pub fn agrees(&self) -> bool {
+        self.disagreeing().is_empty()
+    }
+
+    /// Nodes whose signature differs from the most common one (empty when all agree).
+    pub fn disagreeing(&self) -> Vec<&ClusterNode> {
+        let sigs: Vec<String> = self.nodes.iter().map(ClusterView::signature_of).collect();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for s in &sigs {
+            *counts.entry(s.as_str()).or_default() += 1;
+        }
+        if counts.len() <= 1 {
+            return Vec::new();
+        }
+        // The majority opinion is "right"; ties go to the entry node's opinion.
+        let best = counts.values().copied().max().unwrap_or(0);
+        let majority = if counts[sigs[0].as_str()] == best {
+            sigs[0].clone()
+        } else {
+            counts
+                .iter()
+                .find(|(_, &c)| c == best)
+                .map(|(s, _)| s.to_string())
+                .unwrap_or_default()
+        };
+        self.nodes
+            .iter()
+            .zip(&sigs)
+            .filter(|(_, s)| **s != majority)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    fn unknown_master_warnings(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter_map(|n| {
+                let m = n.master_id.as_deref()?;
+                self.by_id(m)
+                    .is_none()
+                    .then(|| format!("{} claims to be slave of unknown node ID {m}.", n.addr))
+            })
+            .collect()
+    }
+}
+
+/// The `slots` signature of one CLUSTER NODES table, redis-cli's byte-comparable form.
+pub fn signature(table: &[NodeLine]) -> String {
+    let mut parts: Vec<String> = table
+        .iter()
+        .filter(|l| !l.slots.is_empty())
+        .map(|l| {
+            let mut toks: Vec<String> = l.slots.ranges().iter().map(|r| r.to_string()).collect();
+            toks.sort();
+            format!("{}:{}", l.id, toks.join(","))
+        })
+        .collect();
+    parts.sort();
+    parts.join("|")
+}
+
+enum MemberError {
+    Connect(ConnectError),
+    Reply(ReplyError),
+}
+
+async fn load_member(
+    line: &NodeLine,
+    opts: &ConnectOptions,
+) -> Result<(NodeConn, Vec<NodeLine>), MemberError> {
+    if line.ip.is_empty() || line.port == 0 {
+        return Err(MemberError::Reply(ReplyError::Server("no address".into())));
+    }
+    let conn = NodeConn::connect(&line.addr_without_bus(), opts)
+        .await
+        .map_err(MemberError::Connect)?;
+    let table = fetch_table(&conn).await.map_err(MemberError::Reply)?;
+    Ok((conn, table))
+}
+
+/// CLUSTER NODES of one node, parsed.
+pub async fn fetch_table(conn: &NodeConn) -> Result<Vec<NodeLine>, ReplyError> {
+    let text = conn.request_string(["CLUSTER", "NODES"]).await?;
+    parse_nodes(&text)
+        .map_err(|e| ReplyError::Server(format!("Error: invalid CLUSTER NODES reply ({e})")))
+}
+
+/// `cluster_enabled:1` in an INFO reply; a missing field counts as not enabled.
+pub fn cluster_enabled(info: &str) -> bool {
+    info.lines()
+        .find_map(|l| l.trim().strip_prefix("cluster_enabled:"))
+        .is_some_and(|v| v.trim() != "0")
+}
+
+fn own_node(
+    addr: NodeAddr,
+    own: &NodeLine,
+    seed_says_replica: bool,
+    seed_master: Option<String>,
+    table: Vec<NodeLine>,
+    conn: NodeConn,
+) -> ClusterNode {
+    ClusterNode {
+        addr,
+        id: own.id.clone(),
+        flags: own
+            .flags
+            .iter()
+            .filter(|f| *f != "myself")
+            .cloned()
+            .collect(),
+        replica: own.is_replica() || seed_says_replica,
+        master_id: own.master_id.clone().or(seed_master),
+        config_epoch: own.config_epoch,
+        slots: own.slots.clone(),
+        migrating: own.migrating.clone(),
+        importing: own.importing.clone(),
+        table,
+        conn,
+    }
+}
+
+fn connect_failure(e: ConnectError) -> anyhow::Error {
+    Fail::failure(e.to_string())
+}
+
+trait AddrWithoutBus {
+    fn addr_without_bus(&self) -> NodeAddr;
+}
+
+impl AddrWithoutBus for NodeLine {
+    fn addr_without_bus(&self) -> NodeAddr {
+        NodeAddr::new(self.ip.clone(), self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_ignores_open_slot_markers_and_slotless_nodes() {
+        let a = parse_nodes(
+            "aaaa 127.0.0.1:1@2 myself,master - 0 0 1 connected 0-5 9 [3->-bbbb]\n\
+             bbbb 127.0.0.1:3@4 master - 0 0 2 connected 6-8\n\
+             cccc 127.0.0.1:5@6 slave aaaa 0 0 1 connected\n",
+        )
+        .unwrap();
+        assert_eq!(signature(&a), "aaaa:0-5,9|bbbb:6-8");
+        let b = parse_nodes(
+            "bbbb 127.0.0.1:3@4 myself,master - 0 0 2 connected 6-8 [3-<-aaaa]\n\
+             aaaa 127.0.0.1:1@2 master - 0 0 1 connected 0-5 9\n",
+        )
+        .unwrap();
+        assert_eq!(signature(&a), signature(&b));
+    }
+
+    #[test]
+    fn cluster_enabled_reads_info() {
+        assert!(cluster_enabled("# Cluster\r\ncluster_enabled:1\r\n"));
+        assert!(!cluster_enabled("# Cluster\r\ncluster_enabled:0\r\n"));
+        assert!(!cluster_enabled("# Server\r\n"));
+    }
+}

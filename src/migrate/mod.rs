@@ -1,0 +1,174 @@
+//! The slot migration engine (the hot path). Given transfers from a plan and a connection per
+//! master, it moves slots: SETSLOT IMPORTING/MIGRATING pipelined for a chunk of slots, keys
+//! drained with GETKEYSINSLOT + MIGRATE on several slots at once (so the next GETKEYSINSLOT is
+//! always queued behind the current MIGRATE), ownership handed over with SETSLOT NODE (target,
+//! source, then every other master), and several transfers at once under the `plan::schedule`
+//! rule. It does not load the cluster view or print: ops hand it connections, events go to a
+//! sink.
+
+pub mod conflict;
+pub mod events;
+pub mod keys;
+pub mod setslot;
+pub mod transfer;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::cluster::conn::{Credentials, NodeConn};
+use crate::plan::moves::Transfer;
+use crate::plan::schedule::{next_startable, Busy};
+use crate::slot::Slot;
+
+pub use events::{Event, EventSink, NoEvents};
+
+/// Keys per GETKEYSINSLOT/MIGRATE batch when the operator does not say (`--pipeline`).
+pub const DEFAULT_BATCH_KEYS: usize = 256;
+/// Transfers a node may take part in at once when the operator does not say (`--parallel`).
+pub const DEFAULT_PARALLEL: usize = 2;
+/// Slots of one transfer whose keys are drained at the same time.
+pub const DEFAULT_SLOT_WINDOW: usize = 4;
+/// Slots opened (IMPORTING/MIGRATING) and closed (NODE) per pipelined round.
+pub const OPEN_CHUNK: usize = 256;
+
+/// How slots are moved.
+#[derive(Clone, Debug)]
+pub struct MigrateOptions {
+    /// MIGRATE timeout (ms), as `--timeout`.
+    pub timeout_ms: u64,
+    /// Most keys per MIGRATE, as `--pipeline`.
+    pub batch_keys: usize,
+    /// Overwrite keys that exist on the target (`--replace`).
+    pub replace: bool,
+    /// Transfers per node at once (`--parallel`).
+    pub parallel: usize,
+    /// Slots drained at once within one transfer.
+    pub slot_window: usize,
+    /// Passed to MIGRATE (AUTH / AUTH2) so the source can log in to the target.
+    pub credentials: Credentials,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        MigrateOptions {
+            timeout_ms: 60_000,
+            batch_keys: DEFAULT_BATCH_KEYS,
+            replace: false,
+            parallel: DEFAULT_PARALLEL,
+            slot_window: DEFAULT_SLOT_WINDOW,
+            credentials: Credentials::default(),
+        }
+    }
+}
+
+/// A master the engine may talk to.
+#[derive(Clone)]
+pub struct EngineNode {
+    pub id: String,
+    pub conn: NodeConn,
+}
+
+/// A slot given up: left MIGRATING on its source and IMPORTING on its target.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedSlot {
+    pub slot: Slot,
+    pub source: String,
+    pub target: String,
+    pub reason: String,
+}
+
+/// What a run achieved.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MigrateReport {
+    pub slots_moved: usize,
+    pub keys_moved: u64,
+    pub failed: Vec<FailedSlot>,
+    pub elapsed_ms: u128,
+}
+
+impl MigrateReport {
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// The engine: the masters (view order: SETSLOT NODE goes to them in this order) and options.
+pub struct Engine {
+    nodes: Vec<EngineNode>,
+    opts: MigrateOptions,
+}
+
+impl Engine {
+    pub fn new(nodes: Vec<EngineNode>, opts: MigrateOptions) -> Engine {
+        Engine { nodes, opts }
+    }
+
+    pub fn options(&self) -> &MigrateOptions {
+        &self.opts
+    }
+
+    fn node(&self, id: &str) -> Option<&EngineNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// Runs every transfer, several at once where the schedule allows, and reports.
+    pub async fn run(&self, transfers: &[Transfer], sink: Arc<dyn EventSink>) -> MigrateReport {
+        let started = Instant::now();
+        sink.emit(&Event::Started {
+            transfers: transfers.len(),
+            slots: transfers.iter().map(|t| t.slots.len()).sum(),
+        });
+        let mut report = MigrateReport::default();
+        let mut pending: Vec<Transfer> = Vec::new();
+        for t in transfers {
+            match (self.node(&t.source), self.node(&t.target)) {
+                (Some(_), Some(_)) if !t.slots.is_empty() => pending.push(t.clone()),
+                (Some(_), Some(_)) => {}
+                _ => report.failed.extend(t.slots.iter().map(|&slot| FailedSlot {
+                    slot,
+                    source: t.source.clone(),
+                    target: t.target.clone(),
+                    reason: "node not connected".into(),
+                })),
+            }
+        }
+        let per_node = self.opts.parallel.max(1);
+        let mut busy = Busy::default();
+        let mut running = futures_util::stream::FuturesUnordered::new();
+        loop {
+            while let Some(i) = next_startable(&pending, &busy, per_node) {
+                let t = pending.remove(i);
+                busy.start(&t);
+                let sink = sink.clone();
+                running.push(async move {
+                    let outcome = transfer::run(self, &t, sink.as_ref()).await;
+                    (t, outcome)
+                });
+            }
+            use futures_util::StreamExt;
+            match running.next().await {
+                Some((t, outcome)) => {
+                    busy.finish(&t);
+                    report.slots_moved += outcome.slots_moved;
+                    report.keys_moved += outcome.keys_moved;
+                    report.failed.extend(outcome.failed);
+                }
+                None => break,
+            }
+        }
+        report.elapsed_ms = started.elapsed().as_millis();
+        report
+    }
+}
+
+/// A MIGRATE timeout (ms) for a retry of one big key: ten times the normal one, at least 60 s.
+fn big_key_timeout(timeout_ms: u64) -> u64 {
+    timeout_ms.saturating_mul(10).max(60_000)
+}
+
+/// How long the client side waits for a reply to a MIGRATE with `timeout_ms`.
+pub fn response_timeout_for(timeout_ms: u64) -> Duration {
+    Duration::from_millis(big_key_timeout(timeout_ms).saturating_add(10_000))
+}
