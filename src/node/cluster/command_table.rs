@@ -100,6 +100,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "migrate",
         arity: -6,
         flags: WRITE,
+        // COMMAND shows Redis's legacy range (the single key); the real positions are movable.
+        first_key: 3,
+        last_key: 3,
+        step: 1,
         movable_keys: Some(migrate::key_positions),
         acl: &["keyspace", "write", "slow", "dangerous"],
         handler: Handler::Async {
