@@ -135,6 +135,42 @@ fn redis_cli_create_check_info_call_set_timeout_on_six_trib_nodes() {
     assert_eq!(r.stdout.matches("M: ").count(), 3, "{r:?}");
     assert_eq!(r.stdout.matches("S: ").count(), 3, "{r:?}");
     assert!(r.stdout.contains("1 additional replica(s)"), "{r:?}");
+    // replicas know their role and master (HELLO/INFO), and answer writes with MOVED
+    let view = c.nodes[0].cmd_string(&["CLUSTER", "NODES"]);
+    let replica_line = view.lines().find(|l| l.contains(" slave ")).unwrap();
+    let f: Vec<&str> = replica_line.split(' ').collect();
+    let replica_port: u16 = f[1]
+        .split('@')
+        .next()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let master_port = view
+        .lines()
+        .find(|l| l.starts_with(f[3]))
+        .map(|l| {
+            l.split(' ')
+                .nth(1)
+                .unwrap()
+                .split('@')
+                .next()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .unwrap();
+    let replica = c.nodes.iter().find(|n| n.port == replica_port).unwrap();
+    let repl = replica.cmd_string(&["INFO", "replication"]);
+    assert!(repl.contains("role:slave\r\n"), "{repl}");
+    assert!(
+        repl.contains(&format!("master_port:{master_port}\r\n")),
+        "{repl}"
+    );
     let data = fill(&c.nodes, 200);
     let info = cli_ok(&["--cluster", "info", &addr]);
     assert!(

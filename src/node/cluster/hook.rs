@@ -95,6 +95,40 @@ impl ClusterHook for ClusterRuntime {
         "cluster_enabled:1\r\n".into()
     }
 
+    /// A replica in the node table reports itself as one. Data replication is not built yet,
+    /// so the link to the master is honestly `down` and the offsets stay 0.
+    fn replication_section(&self) -> Option<String> {
+        let st = bus::lock(&self.state);
+        if !st.me().is_replica() {
+            return None;
+        }
+        let master = st.my_master().and_then(|m| st.node(&m));
+        let (host, port) = master.map_or((String::new(), 0), |m| (m.ip.clone(), m.port));
+        let mut s = String::new();
+        let fields: [(&str, String); 16] = [
+            ("role", "slave".into()),
+            ("master_host", host),
+            ("master_port", port.to_string()),
+            ("master_link_status", "down".into()),
+            ("master_last_io_seconds_ago", "-1".into()),
+            ("master_sync_in_progress", "0".into()),
+            ("slave_read_repl_offset", "0".into()),
+            ("slave_repl_offset", "0".into()),
+            ("slave_priority", "100".into()),
+            ("slave_read_only", "1".into()),
+            ("replica_announced", "1".into()),
+            ("connected_slaves", "0".into()),
+            ("master_failover_state", "no-failover".into()),
+            ("master_repl_offset", "0".into()),
+            ("second_repl_offset", "-1".into()),
+            ("repl_backlog_active", "0".into()),
+        ];
+        for (k, v) in fields {
+            s.push_str(&format!("{k}:{v}\r\n"));
+        }
+        Some(s)
+    }
+
     fn is_replica(&self) -> bool {
         bus::lock(&self.state).me().is_replica()
     }
