@@ -448,3 +448,32 @@ fn hostile_bus_input_closes_the_link_and_the_node_keeps_running() {
         "no log line about the bad input:\n{log}"
     );
 }
+
+/// Two nodes can never share one nodes.conf: the second refuses to start, with Redis's message,
+/// and the first keeps running.
+#[test]
+fn a_second_node_on_the_same_nodes_conf_refuses_to_start() {
+    let root = tempfile::tempdir().unwrap();
+    let first = Node::start(Backend::TribNode, true, &[], root.path());
+    let out = std::process::Command::new(crate::harness::trib_node_bin())
+        .args(["--port", &free_port().to_string(), "--bind", "127.0.0.1"])
+        .args(["--cluster-port", &free_port().to_string()])
+        .args([
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+        ])
+        .arg("--dir")
+        .arg(&first.dir)
+        .args(["--logfile", "second.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = std::fs::read_to_string(first.dir.join("second.log")).unwrap();
+    assert!(
+        log.contains("Sorry, the cluster configuration file nodes.conf is already used by a different Redis Cluster node."),
+        "{log}"
+    );
+    assert_eq!(first.cmd_string(&["PING"]), "PONG");
+}
