@@ -374,21 +374,28 @@ pub fn kind_of(name: &str, default: &str) -> Kind {
     Kind::Str
 }
 
-/// The directives trib-node acts on; every other one is stored and shown only.
+/// The directives trib-node acts on; every other one is accepted, stored and shown by CONFIG
+/// GET only (the README lists both groups).
 pub const EFFECTIVE: &[&str] = &[
+    // node core
     "bind",
     "port",
     "dir",
     "logfile",
     "loglevel",
     "requirepass",
-    "masterauth",
-    "masteruser",
     "proto-max-bulk-len",
     "maxclients",
     "timeout",
-    "hz",
     "databases",
+    "hash-max-listpack-entries",
+    "hash-max-listpack-value",
+    "zset-max-listpack-entries",
+    "zset-max-listpack-value",
+    "set-max-intset-entries",
+    "maxmemory-policy",
+    "enable-protected-configs",
+    // cluster mode
     "cluster-enabled",
     "cluster-config-file",
     "cluster-port",
@@ -396,20 +403,26 @@ pub const EFFECTIVE: &[&str] = &[
     "cluster-announce-ip",
     "cluster-announce-port",
     "cluster-announce-bus-port",
-    "cluster-announce-tls-port",
     "cluster-announce-hostname",
     "cluster-preferred-endpoint-type",
     "cluster-require-full-coverage",
     "cluster-allow-reads-when-down",
-    "cluster-replica-validity-factor",
-    "cluster-migration-barrier",
-    "cluster-replica-no-failover",
     "cluster-allow-replica-migration",
-    "replicaof",
-    "replica-read-only",
-    "replica-priority",
-    "repl-ping-replica-period",
-    "repl-timeout",
-    "repl-backlog-size",
-    "enable-debug-command",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn effective_directives_are_known_names() {
+        for name in EFFECTIVE {
+            assert!(DIRECTIVES.iter().any(|(n, _)| n == name), "{name}");
+        }
+        assert_eq!(
+            DIRECTIVES.len(),
+            192,
+            "Redis 7.0.15 lists 192 names in CONFIG GET *"
+        );
+    }
+}

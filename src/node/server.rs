@@ -190,6 +190,19 @@ async fn serve_session(stream: &mut TcpStream, shared: &Arc<Shared>, session: &m
             },
             _ = session.info.kill.notified() => return,
             _ = stop => return,
+            _ = idle_timeout(shared) => {
+                log::verbose(&format!("Closing idle client id={}", session.id()));
+                return;
+            }
         }
     }
+}
+
+/// Resolves after `timeout` seconds (the redis.conf idle-client timeout); never when 0.
+async fn idle_timeout(shared: &Shared) {
+    let secs = shared.config().get_i64("timeout");
+    if secs <= 0 {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(Duration::from_secs(secs as u64)).await;
 }

@@ -380,6 +380,35 @@ fn single_database_rules() {
 }
 
 #[test]
+fn idle_clients_are_closed_after_timeout() {
+    for backend in Backend::all() {
+        let (node, _d) = start(backend);
+        let mut admin = RawConn::connect(node.port);
+        assert_eq!(
+            admin.cmd(&["CONFIG", "SET", "timeout", "1"]),
+            Resp::Simple("OK".into())
+        );
+        let mut idle = RawConn::connect(node.port);
+        assert_eq!(idle.cmd(&["PING"]), Resp::Simple("PONG".into()));
+        let started = Instant::now();
+        // a read blocks until the server closes the idle connection (read timeout 20 s)
+        assert!(idle.read().is_err(), "{}", backend.name());
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+            "{}: closed after {waited:?}",
+            backend.name()
+        );
+        // the admin connection was idle too: a fresh one resets the setting
+        assert!(admin.read().is_err());
+        assert_eq!(
+            RawConn::connect(node.port).cmd(&["CONFIG", "SET", "timeout", "0"]),
+            Resp::Simple("OK".into())
+        );
+    }
+}
+
+#[test]
 fn active_expiry_removes_keys_nobody_reads() {
     for backend in Backend::all() {
         let (node, _d) = start(backend);

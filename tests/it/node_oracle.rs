@@ -723,6 +723,63 @@ fn watch_script(
     m
 }
 
+/// Generic and string commands meeting other types: WRONGTYPE, TYPE, encodings, digests.
+const WRONGTYPE: &[&[&str]] = &[
+    &["RPUSH", "l", "a", "b", "c"],
+    &["HSET", "h", "f1", "v1", "f2", "v2"],
+    &["SADD", "st", "1", "2", "3"],
+    &["SADD", "sx", "a", "b"],
+    &["ZADD", "z", "1.5", "a", "2", "b", "0.1", "c"],
+    &["SET", "s", "v"],
+    &["GET", "l"],
+    &["GET", "h"],
+    &["SET", "l", "x", "GET"],
+    &["GETSET", "h", "x"],
+    &["GETDEL", "st"],
+    &["GETEX", "z", "PERSIST"],
+    &["GETRANGE", "l", "0", "1"],
+    &["SETRANGE", "l", "0", "x"],
+    &["STRLEN", "h"],
+    &["APPEND", "st", "x"],
+    &["INCR", "z"],
+    &["DECRBY", "l", "2"],
+    &["INCRBYFLOAT", "h", "1"],
+    &["MGET", "s", "l", "h", "nokey"],
+    &["TYPE", "l"],
+    &["TYPE", "h"],
+    &["TYPE", "st"],
+    &["TYPE", "z"],
+    &["OBJECT", "ENCODING", "l"],
+    &["OBJECT", "ENCODING", "h"],
+    &["OBJECT", "ENCODING", "st"],
+    &["OBJECT", "ENCODING", "sx"],
+    &["OBJECT", "ENCODING", "z"],
+    &["DEBUG", "DIGEST-VALUE", "l", "h", "st", "sx", "z", "s"],
+    &["EXPIRE", "h", "1000"],
+    &["DEBUG", "DIGEST-VALUE", "h"],
+    &["DEBUG", "DIGEST"],
+    &["SCAN", "0", "TYPE", "hash", "COUNT", "1000"],
+    &["SCAN", "0", "TYPE", "zset", "COUNT", "1000"],
+    &["KEYS", "*"],
+    &["COPY", "l", "l2"],
+    &["LRANGE", "l2", "0", "-1"],
+    &["RENAME", "z", "z2"],
+    &["ZRANGE", "z2", "0", "-1", "WITHSCORES"],
+    &["TTL", "h"],
+    &["RENAME", "h", "h2"],
+    &["TTL", "h2"],
+    &["DEL", "l", "l2", "h2", "st", "sx", "z2"],
+    &["DBSIZE"],
+    &["DEBUG", "DIGEST"],
+    &["FLUSHALL"],
+    &["DEBUG", "DIGEST"],
+];
+
+#[test]
+fn oracle_wrongtype_and_other_types() {
+    run_oracle(WRONGTYPE);
+}
+
 #[test]
 fn oracle_strings() {
     run_oracle(STRINGS);
@@ -935,4 +992,40 @@ fn oracle_command_table_matches_redis_for_key_positions() {
         "COMMAND differs after {checked} commands:\n{}",
         diffs.join("\n")
     );
+}
+
+#[test]
+fn oracle_config_get_all_names_and_defaults() {
+    let Some(pair) = Pair::start(&[]) else { return };
+    let (mut tn, mut redis) = pair.conns();
+    let pairs = |c: &mut RawConn| -> std::collections::BTreeMap<String, String> {
+        let Resp::Array(Some(items)) = c.cmd(&["CONFIG", "GET", "*"]) else {
+            panic!("CONFIG GET *")
+        };
+        items
+            .chunks(2)
+            .map(|kv| match (&kv[0], &kv[1]) {
+                (Resp::Bulk(Some(k)), Resp::Bulk(Some(v))) => (
+                    String::from_utf8_lossy(k).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let t = pairs(&mut tn);
+    let r = pairs(&mut redis);
+    assert_eq!(
+        t.keys().collect::<Vec<_>>(),
+        r.keys().collect::<Vec<_>>(),
+        "directive names"
+    );
+    // set per process by the harness, or deliberately different (trib-node always allows DEBUG)
+    let per_process = ["port", "dir", "logfile", "pidfile", "enable-debug-command"];
+    let diffs: Vec<String> = t
+        .iter()
+        .filter(|(k, v)| !per_process.contains(&k.as_str()) && r.get(*k) != Some(v))
+        .map(|(k, v)| format!("{k}: trib-node {v:?} redis {:?}", r[k]))
+        .collect();
+    assert!(diffs.is_empty(), "defaults differ:\n{}", diffs.join("\n"));
 }

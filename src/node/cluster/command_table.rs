@@ -100,7 +100,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "migrate",
         arity: -6,
         flags: WRITE,
-        // COMMAND shows Redis's legacy range (the single key); the real positions are movable.
+        // what COMMAND shows (redis-py reads it); the real positions come from movable_keys
         first_key: 3,
         last_key: 3,
         step: 1,
