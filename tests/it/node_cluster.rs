@@ -139,16 +139,20 @@ fn bus_handshake_and_slot_claims_with_real_redis() {
 
 /// One reply, normalized for comparison between two nodes: errors as their full text, the
 /// node's own id and ports replaced by placeholders.
-fn reply_text(r: redis::RedisResult<redis::Value>, id: &str, port: u16, bus: u16) -> String {
-    let raw = match r {
+fn raw_reply(r: redis::RedisResult<redis::Value>) -> String {
+    match r {
         Ok(v) => format!("{v:?}"),
         Err(e) => format!(
             "ERROR {} {}",
             e.code().unwrap_or("?"),
             e.detail().unwrap_or_default()
         ),
-    };
-    raw.replace(id, "<id>")
+    }
+}
+
+fn reply_text(r: redis::RedisResult<redis::Value>, id: &str, port: u16, bus: u16) -> String {
+    raw_reply(r)
+        .replace(id, "<id>")
         .replace(&bus.to_string(), "<bus>")
         .replace(&port.to_string(), "<port>")
 }
@@ -282,4 +286,194 @@ fn cluster_subcommand_replies_match_real_redis() {
         diffs.len(),
         diffs.join("\n\n")
     );
+}
+
+/// Routing (MOVED/ASK/TRYAGAIN/CROSSSLOT/ASKING) and every MIGRATE form, run on a 3-master
+/// cluster of each backend; the replies must be identical (ports and ids normalized).
+#[test]
+fn routing_and_migrate_replies_match_real_redis() {
+    if !require_redis() || !crate::harness::require_redis_cli() {
+        return;
+    }
+    let closed_port = free_port();
+    let run = |backend: Backend| -> Vec<String> {
+        let c = crate::harness::Cluster::start(backend, 3);
+        assert!(c.create_with_redis_cli(0));
+        let ids: Vec<String> = c.nodes.iter().map(|n| n.myid()).collect();
+        let (a, b) = (&c.nodes[0], &c.nodes[1]);
+        let mut ca = a.client();
+        let mut cb = b.client();
+        let bport = b.port.to_string();
+        let script: Vec<(char, String)> = vec![
+            ('a', "SET key:4 val4".into()),
+            ('a', "SET {key:4}:ttl v PX 100000".into()),
+            ('a', "RPUSH {key:4}:list a b c".into()),
+            ('a', "GET key:1".into()),
+            ('a', "MGET key:1 key:2".into()),
+            ('b', format!("CLUSTER SETSLOT 2724 IMPORTING {}", ids[0])),
+            ('a', format!("CLUSTER SETSLOT 2724 MIGRATING {}", ids[1])),
+            ('a', "GET {key:4}.missing".into()),
+            ('a', "GET key:4".into()),
+            ('a', "MGET key:4 {key:4}.missing".into()),
+            ('b', "GET key:4".into()),
+            ('b', "ASKING".into()),
+            ('b', "GET key:4".into()),
+            ('b', "GET key:4".into()),
+            ('b', "ASKING".into()),
+            ('b', "MGET {key:4}.new {key:4}.other".into()),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} {{key:4}}.none 0 5000")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} \"\" 0 5000 KEYS {{key:4}}.none {{key:4}}.none2")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 COPY")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 COPY")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 COPY REPLACE")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 AUTH secret")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 AUTH2 bob secret")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 1 5000 REPLACE")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 KEYS key:4")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 FOO")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 x 5000")),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} key:4 0 5000 AUTH")),
+            ('a', format!("MIGRATE 127.0.0.1 {closed_port} key:4 0 1000")),
+            ('a', "GET key:4".into()),
+            ('a', format!("MIGRATE 127.0.0.1 {bport} \"\" 0 5000 REPLACE KEYS key:4 {{key:4}}:ttl {{key:4}}:list")),
+            ('a', "EXISTS key:4 {key:4}:ttl {key:4}:list".into()),
+            ('a', "GET key:4".into()),
+            ('b', "ASKING".into()),
+            ('b', "LRANGE {key:4}:list 0 -1".into()),
+            ('b', format!("CLUSTER SETSLOT 2724 NODE {}", ids[1])),
+            ('a', format!("CLUSTER SETSLOT 2724 NODE {}", ids[1])),
+            ('a', "GET key:4".into()),
+            ('b', "GET key:4".into()),
+            ('b', "MGET {key:4}:ttl key:4".into()),
+            ('a', "CLUSTER COUNTKEYSINSLOT 2724".into()),
+            ('b', "CLUSTER COUNTKEYSINSLOT 2724".into()),
+        ];
+        let mut out = Vec::new();
+        for (who, line) in &script {
+            let words: Vec<String> = line
+                .split(' ')
+                .map(|w| {
+                    if w == "\"\"" {
+                        String::new()
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect();
+            let mut cmd = redis::cmd(&words[0]);
+            for w in &words[1..] {
+                cmd.arg(w.as_str());
+            }
+            let conn = if *who == 'a' { &mut ca } else { &mut cb };
+            let r = cmd.query::<redis::Value>(conn);
+            let mut text = format!("{who}: {line} => {}", raw_reply(r));
+            for (i, n) in c.nodes.iter().enumerate() {
+                text = text
+                    .replace(&ids[i], &format!("<id{i}>"))
+                    .replace(&n.port.to_string(), &format!("<port{i}>"));
+            }
+            out.push(text.replace(&closed_port.to_string(), "<closed>"));
+        }
+        // the TTL travelled with the key
+        let pttl: i64 = redis::cmd("PTTL")
+            .arg("{key:4}:ttl")
+            .query(&mut cb)
+            .unwrap();
+        assert!(
+            pttl > 90_000 && pttl <= 100_000,
+            "{}: PTTL {pttl}\n{}",
+            backend.name(),
+            out.join("\n")
+        );
+        out
+    };
+    let ours = run(Backend::TribNode);
+    let theirs = run(Backend::Redis);
+    let mut diffs = Vec::new();
+    for (a, b) in ours.iter().zip(&theirs) {
+        if a != b {
+            diffs.push(format!("trib-node:    {a}\nredis-server: {b}"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n\n")
+    );
+}
+
+/// Malformed and hostile bus input: each bad stream is dropped (link closed, logged) and the
+/// node keeps serving clients and its bus.
+#[test]
+fn hostile_bus_input_closes_the_link_and_the_node_keeps_running() {
+    use std::io::{Read, Write};
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(Backend::TribNode, true, &[], root.path());
+    let mut header = vec![0u8; 2256];
+    header[0..4].copy_from_slice(b"RCmb");
+    header[4..8].copy_from_slice(&2256u32.to_be_bytes());
+    header[8..10].copy_from_slice(&1u16.to_be_bytes());
+    header[12..14].copy_from_slice(&3u16.to_be_bytes()); // FAIL needs 2296 bytes
+    let mut huge = b"RCmb".to_vec();
+    huge.extend_from_slice(&u32::MAX.to_be_bytes());
+    let mut noise = Vec::new();
+    let mut x: u32 = 12345;
+    for _ in 0..20000 {
+        x = x.wrapping_mul(1103515245).wrapping_add(12345);
+        noise.push((x >> 16) as u8);
+    }
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("http", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
+        ("huge totlen", huge),
+        ("wrong length for FAIL", header),
+        ("noise", noise),
+    ];
+    for (what, bytes) in inputs {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", node.bus_port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = s.write_all(&bytes);
+        let mut buf = [0u8; 64];
+        let n = s
+            .read(&mut buf)
+            .unwrap_or_else(|e| panic!("{what}: link not closed: {e}"));
+        assert_eq!(n, 0, "{what}: expected the link to be closed");
+        assert_eq!(node.cmd_string(&["PING"]), "PONG", "after {what}");
+    }
+    let info = node.cmd_string(&["CLUSTER", "INFO"]);
+    assert!(info.contains("cluster_known_nodes:1"), "{info}");
+    let log = std::fs::read_to_string(node.log_path()).unwrap();
+    assert!(
+        log.contains("cluster bus:"),
+        "no log line about the bad input:\n{log}"
+    );
+}
+
+/// Two nodes can never share one nodes.conf: the second refuses to start, with Redis's message,
+/// and the first keeps running.
+#[test]
+fn a_second_node_on_the_same_nodes_conf_refuses_to_start() {
+    let root = tempfile::tempdir().unwrap();
+    let first = Node::start(Backend::TribNode, true, &[], root.path());
+    let out = std::process::Command::new(crate::harness::trib_node_bin())
+        .args(["--port", &free_port().to_string(), "--bind", "127.0.0.1"])
+        .args(["--cluster-port", &free_port().to_string()])
+        .args([
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+        ])
+        .arg("--dir")
+        .arg(&first.dir)
+        .args(["--logfile", "second.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = std::fs::read_to_string(first.dir.join("second.log")).unwrap();
+    assert!(
+        log.contains("Sorry, the cluster configuration file nodes.conf is already used by a different Redis Cluster node."),
+        "{log}"
+    );
+    assert_eq!(first.cmd_string(&["PING"]), "PONG");
 }

@@ -135,6 +135,42 @@ fn redis_cli_create_check_info_call_set_timeout_on_six_trib_nodes() {
     assert_eq!(r.stdout.matches("M: ").count(), 3, "{r:?}");
     assert_eq!(r.stdout.matches("S: ").count(), 3, "{r:?}");
     assert!(r.stdout.contains("1 additional replica(s)"), "{r:?}");
+    // replicas know their role and master (HELLO/INFO), and answer writes with MOVED
+    let view = c.nodes[0].cmd_string(&["CLUSTER", "NODES"]);
+    let replica_line = view.lines().find(|l| l.contains(" slave ")).unwrap();
+    let f: Vec<&str> = replica_line.split(' ').collect();
+    let replica_port: u16 = f[1]
+        .split('@')
+        .next()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let master_port = view
+        .lines()
+        .find(|l| l.starts_with(f[3]))
+        .map(|l| {
+            l.split(' ')
+                .nth(1)
+                .unwrap()
+                .split('@')
+                .next()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .unwrap();
+    let replica = c.nodes.iter().find(|n| n.port == replica_port).unwrap();
+    let repl = replica.cmd_string(&["INFO", "replication"]);
+    assert!(repl.contains("role:slave\r\n"), "{repl}");
+    assert!(
+        repl.contains(&format!("master_port:{master_port}\r\n")),
+        "{repl}"
+    );
     let data = fill(&c.nodes, 200);
     let info = cli_ok(&["--cluster", "info", &addr]);
     assert!(
@@ -339,4 +375,214 @@ fn trib_node_restarts_from_nodes_conf() {
     assert_eq!(strip(&me_after), strip(&me_before));
     c.wait_agree(Duration::from_secs(30));
     wait_check(&c.nodes[0].addr());
+}
+
+/// add-node (empty master) + rebalance --cluster-use-empty-masters, then add-node as a replica
+/// of a given master; every key keeps its value.
+#[test]
+fn redis_cli_rebalance_onto_an_added_master_and_add_a_replica() {
+    if !require_redis_cli() {
+        return;
+    }
+    let mut c = Cluster::start(Backend::TribNode, 3);
+    assert!(c.create_with_redis_cli(0));
+    let addr = c.nodes[0].addr();
+    let data = fill(&c.nodes, 400);
+    let new_addr = c.add_node().addr();
+    cli_ok(&["--cluster", "add-node", &new_addr, &addr]);
+    wait_for("every node to know the new master", || {
+        c.nodes.iter().all(|n| known_nodes(n) == 4)
+    });
+    wait_check(&addr);
+    // A node that just joined reports cluster_state:fail for the rejoin delay (as Redis does);
+    // MIGRATE into it would get CLUSTERDOWN until then.
+    wait_for("cluster_state:ok everywhere", || {
+        c.nodes.iter().all(|n| {
+            n.cmd_string(&["CLUSTER", "INFO"])
+                .contains("cluster_state:ok")
+        })
+    });
+    let r = cli_ok(&[
+        "--cluster",
+        "rebalance",
+        &addr,
+        "--cluster-use-empty-masters",
+        "--cluster-yes",
+    ]);
+    assert!(r.stdout.contains("Moving"), "{r:?}");
+    wait_check(&addr);
+    let new_id = c.nodes[3].myid();
+    let owned: usize = master_ids(&c.nodes[0])
+        .iter()
+        .find(|m| m.0 == new_id)
+        .map(|m| m.2.split(' ').filter(|t| !t.is_empty()).count())
+        .unwrap_or(0);
+    assert!(owned > 0, "the new master got no slots");
+    assert_same_data(&c.nodes, &data);
+
+    let replica_addr = c.add_node().addr();
+    let master = master_ids(&c.nodes[0])[0].0.clone();
+    cli_ok(&[
+        "--cluster",
+        "add-node",
+        &replica_addr,
+        &addr,
+        "--cluster-slave",
+        "--cluster-master-id",
+        &master,
+    ]);
+    wait_for("the replica to be known as a replica of its master", || {
+        c.nodes[0]
+            .cmd_string(&["CLUSTER", "NODES"])
+            .lines()
+            .any(|l| l.contains(" slave ") && l.contains(&master))
+    });
+    let r = wait_check(&addr);
+    assert!(r.stdout.contains("1 additional replica(s)"), "{r:?}");
+    assert_same_data(&c.nodes, &data);
+}
+
+const REDIS_PY_CLIENT: &str = r#"
+import os, sys, time
+from redis.cluster import RedisCluster
+port, stop = int(sys.argv[1]), sys.argv[2]
+rc = RedisCluster(host="127.0.0.1", port=port, decode_responses=True)
+errors = ops = i = 0
+data = {}
+deadline = time.time() + 120
+while not os.path.exists(stop) and time.time() < deadline:
+    k, v = "rp:%d" % (i % 3000), "v%d" % i
+    try:
+        rc.set(k, v)
+        data[k] = v
+        got = rc.get(k)
+        ops += 2
+        if got != v:
+            errors += 1
+            print("mismatch", k, got, v, file=sys.stderr)
+    except Exception as e:
+        errors += 1
+        print("error", type(e).__name__, e, file=sys.stderr)
+    i += 1
+bad = sum(1 for k, v in data.items() if rc.get(k) != v)
+print("ops=%d errors=%d bad=%d" % (ops, errors, bad))
+"#;
+
+/// A real cluster client (redis-py's RedisCluster) keeps reading and writing during a
+/// redis-cli reshard of a trib-node cluster and sees nothing but redirections.
+#[test]
+fn redis_py_cluster_client_sees_only_redirections_during_reshard() {
+    if !require_redis_cli() {
+        return;
+    }
+    let has_redis_py = std::process::Command::new("python3")
+        .args(["-c", "import redis.cluster"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_redis_py {
+        eprintln!("NOTE: python3 with redis-py not found; skipping the cluster-client case");
+        return;
+    }
+    let c = Cluster::start(Backend::TribNode, 3);
+    assert!(c.create_with_redis_cli(0));
+    let addr = c.nodes[0].addr();
+    wait_for("cluster_state:ok everywhere", || {
+        c.nodes.iter().all(|n| {
+            n.cmd_string(&["CLUSTER", "INFO"])
+                .contains("cluster_state:ok")
+        })
+    });
+    let stop = c.root.path().join("stop-client");
+    let child = std::process::Command::new("python3")
+        .args(["-c", REDIS_PY_CLIENT, &c.nodes[0].port.to_string()])
+        .arg(&stop)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let masters = master_ids(&c.nodes[0]);
+    let from = masters
+        .iter()
+        .find(|m| m.2.starts_with("0-"))
+        .unwrap()
+        .clone();
+    let to = masters.iter().find(|m| m.0 != from.0).unwrap().clone();
+    cli_ok(&[
+        "--cluster",
+        "reshard",
+        &addr,
+        "--cluster-from",
+        &from.0,
+        "--cluster-to",
+        &to.0,
+        "--cluster-slots",
+        "1000",
+        "--cluster-yes",
+    ]);
+    std::fs::write(&stop, b"").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "client failed: {stdout}\n{stderr}");
+    assert!(
+        stdout.contains(" errors=0 bad=0"),
+        "client saw errors: {stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains("ops=0 "), "client did no work: {stdout}");
+    wait_check(&addr);
+}
+
+/// Failure detection across implementations: a killed trib-node master becomes `fail` in the
+/// view of both redis-server and trib-node peers (PFAIL, failure reports, FAIL broadcast); once
+/// restarted from nodes.conf it rejoins and the flag clears.
+#[test]
+fn killed_trib_node_is_marked_failed_by_everyone_and_rejoins() {
+    if !require_redis_cli() || !crate::harness::require_redis() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<Node> = Vec::new();
+    for i in 0..4 {
+        let backend = if i % 2 == 0 {
+            Backend::Redis
+        } else {
+            Backend::TribNode
+        };
+        nodes.push(Node::start(
+            backend,
+            true,
+            &[("cluster-node-timeout", "2000")],
+            root.path(),
+        ));
+    }
+    let addrs: Vec<String> = nodes.iter().map(|n| n.addr()).collect();
+    let mut args: Vec<&str> = vec!["--cluster", "create"];
+    args.extend(addrs.iter().map(|s| s.as_str()));
+    args.extend(["--cluster-replicas", "0", "--cluster-yes"]);
+    cli_ok(&args);
+    wait_check(&addrs[0]);
+    let victim_id = nodes[3].myid();
+    nodes[3].kill();
+    let flags_of = |n: &Node| -> String {
+        n.cmd_string(&["CLUSTER", "NODES"])
+            .lines()
+            .find(|l| l.starts_with(&victim_id))
+            .map(|l| l.split(' ').nth(2).unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    wait_for("every survivor to flag the killed node as fail", || {
+        nodes[..3].iter().all(|n| flags_of(n) == "master,fail")
+    });
+    for n in &nodes[..3] {
+        assert!(n
+            .cmd_string(&["CLUSTER", "INFO"])
+            .contains("cluster_state:fail"));
+    }
+    nodes[3].restart(true);
+    assert_eq!(nodes[3].myid(), victim_id);
+    wait_for("the FAIL flag to clear everywhere", || {
+        nodes[..3].iter().all(|n| flags_of(n) == "master")
+    });
+    wait_check(&addrs[1]);
 }

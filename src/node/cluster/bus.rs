@@ -144,6 +144,19 @@ fn drop_link(shared: &SharedCluster, id: u64) {
     }
 }
 
+/// A connect that failed counts as a ping sent now, or failure detection could never start
+/// for a node that died while no ping was pending (what Redis does too).
+fn connect_failed(shared: &SharedCluster, id: u64) {
+    let mut st = lock(shared);
+    if let Some(name) = find_link(&st, id) {
+        let n = st.nodes.get_mut(&name).unwrap();
+        n.link = None;
+        if n.ping_sent == 0 {
+            n.ping_sent = now_ms();
+        }
+    }
+}
+
 async fn connect(
     shared: SharedCluster,
     host: Arc<dyn ClusterHost>,
@@ -167,12 +180,12 @@ async fn connect(
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             cdebug!("cluster bus connect to {target} (node {name}): {e}");
-            drop_link(&shared, id);
+            connect_failed(&shared, id);
             return;
         }
         Err(_) => {
             cdebug!("cluster bus connect to {target} (node {name}): timeout");
-            drop_link(&shared, id);
+            connect_failed(&shared, id);
             return;
         }
     };

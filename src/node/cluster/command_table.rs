@@ -24,7 +24,13 @@ fn cluster_sub(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
         st.broadcast_pong_needed = false;
         gossip::broadcast_pong(&mut st);
     }
-    let save = st.take_save();
+    // Epoch changes reach the disk (fsync'd) before the reply, like Redis; other changes are
+    // written by the cluster cron within 100 ms, coalesced (a reshard sends thousands).
+    let save = if st.epochs_changed_since_save() {
+        st.take_save()
+    } else {
+        None
+    };
     drop(st);
     if let Some(job) = save {
         job.write();

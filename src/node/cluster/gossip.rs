@@ -1,20 +1,19 @@
-//! What bus messages mean (§4.5-4.7): building our PING/PONG/MEET/FAIL/UPDATE messages from the
-//! state, and applying a received message to the state (handshake, epochs, roles, the slot
-//! update rule, UPDATE, gossip sections, failure reports, FAIL). Pure state logic: sockets are
-//! in `bus`, which hands each decoded message here with a description of its link.
+//! What received bus messages mean (§4.5-4.6): applying a message to the state (handshake,
+//! epochs, roles, the slot update rule, UPDATE, gossip sections, failure reports, FAIL).
+//! Pure state logic: sockets are in `bus`, sending in `gossip_out`, the cron in `failure`.
 
 use bytes::Bytes;
-use rand::seq::SliceRandom;
 
-use super::bus_msg::{self as msg, flags, Body, Gossip, Header, Message, NodeName, PingExt};
+use super::bus_msg::{self as msg, flags, Body, Gossip, Header, Message, NodeName};
 use super::epochs;
+pub use super::failure::cron;
+use super::failure::{clear_failure_if_needed, mark_failing_if_needed};
+use super::gossip_out::send_update;
+pub use super::gossip_out::{
+    broadcast_pong, build_ping, encode_counted, header, send_ping, send_to,
+};
 use super::state::{now_ms, ClusterNode, ClusterState};
 use crate::slot::{Slot, SlotSet};
-
-/// Failure reports older than this many node timeouts are ignored.
-const FAIL_REPORT_VALIDITY_MULT: u64 = 2;
-/// A master with slots stays FAIL at least this many node timeouts.
-const FAIL_UNDO_TIME_MULT: u64 = 2;
 
 /// Which link a message arrived on.
 #[derive(Debug, Clone)]
@@ -36,203 +35,6 @@ pub struct Outcome {
     pub close: bool,
     /// Slots whose keys must be deleted (lost to a newer owner while holding keys).
     pub dirty_slots: Vec<Slot>,
-}
-
-/// The header of every message we send (§4.2).
-pub fn header(st: &ClusterState) -> Header {
-    let me = st.me();
-    let mut h = Header::new(st.myself);
-    h.port = st.config.announced_port();
-    h.cport = st.config.announced_bus_port();
-    h.current_epoch = st.current_epoch;
-    h.config_epoch = st.my_epoch();
-    h.offset = me.repl_offset;
-    h.myslots = st.claimed_slots();
-    h.slaveof = if me.is_replica() { me.master } else { None };
-    h.myip = st.config.announce_ip.clone();
-    h.flags = me.flags;
-    h.state = if st.state_ok { 0 } else { 1 };
-    h
-}
-
-fn gossip_entry(n: &ClusterNode) -> Gossip {
-    Gossip {
-        name: n.name,
-        ping_sent: (n.ping_sent / 1000) as u32,
-        pong_received: (n.pong_received / 1000) as u32,
-        ip: n.ip.clone(),
-        port: n.port,
-        cport: n.cport,
-        flags: n.flags,
-        pport: n.pport,
-    }
-}
-
-/// Builds a PING, PONG or MEET with a random gossip sample plus every PFAIL node.
-pub fn build_ping(st: &ClusterState, kind: u16) -> Message {
-    let total = st.nodes.len();
-    let fresh = total.saturating_sub(2);
-    let wanted = (total / 10).max(3).min(fresh);
-    let mut candidates: Vec<&ClusterNode> = st
-        .nodes
-        .values()
-        .filter(|n| {
-            n.name != st.myself
-                && !n.timed_out()
-                && !n.has(flags::HANDSHAKE | flags::NOADDR)
-                && (n.link.is_some() || st.slot_count(&n.name) != 0)
-        })
-        .collect();
-    candidates.shuffle(&mut rand::thread_rng());
-    let mut gossip: Vec<Gossip> = candidates
-        .into_iter()
-        .take(wanted)
-        .map(gossip_entry)
-        .collect();
-    for n in st.nodes.values() {
-        if n.timed_out() && !n.has(flags::HANDSHAKE | flags::NOADDR) && n.name != st.myself {
-            gossip.push(gossip_entry(n));
-        }
-    }
-    let mut exts = Vec::new();
-    if !st.config.announce_hostname.is_empty() {
-        exts.push(PingExt::Hostname(st.config.announce_hostname.clone()));
-    }
-    Message::new(kind, header(st), Body::Ping { gossip, exts })
-}
-
-/// Encodes and counts a message we are about to send.
-pub fn encode_counted(st: &mut ClusterState, m: &Message) -> Bytes {
-    if let Some(c) = st.stats_sent.get_mut(m.kind as usize) {
-        *c += 1;
-    }
-    m.encode()
-}
-
-/// Queues a message on our outbound link to `to` (dropped when there is none).
-pub fn send_to(st: &mut ClusterState, to: &NodeName, m: &Message) -> bool {
-    let Some(tx) = st
-        .nodes
-        .get(to)
-        .and_then(|n| n.link.as_ref())
-        .map(|l| l.tx.clone())
-    else {
-        return false;
-    };
-    let bytes = encode_counted(st, m);
-    tx.send(bytes).is_ok()
-}
-
-/// Sends a PING to `to` and records the pending ping.
-pub fn send_ping(st: &mut ClusterState, to: &NodeName, kind: u16) {
-    let m = build_ping(st, kind);
-    if send_to(st, to, &m) && kind == msg::TYPE_PING {
-        if let Some(n) = st.nodes.get_mut(to) {
-            if n.ping_sent == 0 {
-                n.ping_sent = now_ms();
-            }
-        }
-    }
-}
-
-fn broadcast_targets(st: &ClusterState) -> Vec<NodeName> {
-    st.nodes
-        .values()
-        .filter(|n| n.link.is_some() && n.name != st.myself && !n.in_handshake())
-        .map(|n| n.name)
-        .collect()
-}
-
-/// A PONG to every linked node, so a configuration change spreads at once.
-pub fn broadcast_pong(st: &mut ClusterState) {
-    for to in broadcast_targets(st) {
-        let m = build_ping(st, msg::TYPE_PONG);
-        send_to(st, &to, &m);
-    }
-}
-
-fn broadcast(st: &mut ClusterState, m: &Message) {
-    for to in broadcast_targets(st) {
-        send_to(st, &to, m);
-    }
-}
-
-fn send_update(st: &mut ClusterState, to: &NodeName, about: &NodeName) {
-    let Some(n) = st.node(about) else { return };
-    let mut slots = st.slots_of(about);
-    for s in st.owner_not_claiming.iter_fast() {
-        slots.remove(s);
-    }
-    let m = Message::new(
-        msg::TYPE_UPDATE,
-        header(st),
-        Body::Update {
-            config_epoch: n.config_epoch,
-            name: *about,
-            slots,
-        },
-    );
-    send_to(st, to, &m);
-}
-
-fn valid_fail_reports(st: &mut ClusterState, name: &NodeName) -> usize {
-    let validity = st.config.node_timeout * FAIL_REPORT_VALIDITY_MULT;
-    let now = now_ms();
-    match st.nodes.get_mut(name) {
-        Some(n) => {
-            n.fail_reports
-                .retain(|_, t| now.saturating_sub(*t) <= validity);
-            n.fail_reports.len()
-        }
-        None => 0,
-    }
-}
-
-/// PFAIL → FAIL when enough masters agree; broadcasts FAIL.
-pub fn mark_failing_if_needed(st: &mut ClusterState, name: &NodeName) {
-    let quorum = st.size / 2 + 1;
-    let Some(n) = st.node(name) else { return };
-    if !n.timed_out() || n.failed() {
-        return;
-    }
-    let mut failures = valid_fail_reports(st, name);
-    if st.i_am_master() {
-        failures += 1;
-    }
-    if failures < quorum {
-        return;
-    }
-    cnotice!("Marking node {name} as failing (quorum reached).");
-    let n = st.nodes.get_mut(name).unwrap();
-    n.flags &= !flags::PFAIL;
-    n.flags |= flags::FAIL;
-    n.fail_time = now_ms();
-    let m = Message::new(msg::TYPE_FAIL, header(st), Body::Fail { name: *name });
-    broadcast(st, &m);
-    st.save_needed = true;
-    st.update_state();
-}
-
-fn clear_failure_if_needed(st: &mut ClusterState, name: &NodeName) {
-    let slots = st.slot_count(name);
-    let timeout = st.config.node_timeout;
-    let Some(n) = st.nodes.get_mut(name) else {
-        return;
-    };
-    let now = now_ms();
-    if n.is_replica() || slots == 0 {
-        cnotice!("Clear FAIL state for node {name}: is reachable again.");
-        n.flags &= !flags::FAIL;
-    } else if now.saturating_sub(n.fail_time) > timeout * FAIL_UNDO_TIME_MULT {
-        cnotice!(
-            "Clear FAIL state for node {name}: is reachable again and nobody is serving its slots after some time."
-        );
-        n.flags &= !flags::FAIL;
-    } else {
-        return;
-    }
-    st.save_needed = true;
-    st.update_state();
 }
 
 /// The address a header announces: `myip`, or the TCP peer's when empty.
@@ -668,90 +470,6 @@ fn apply_role(st: &mut ClusterState, s: &NodeName, h: &Header) {
             }
         }
     }
-}
-
-/// The 100 ms cluster cron minus connection management: handshake expiry, pings, PFAIL.
-/// Returns the nodes that need an outbound link.
-pub fn cron(st: &mut ClusterState, iteration: u64) -> Vec<NodeName> {
-    let now = now_ms();
-    let timeout = st.config.node_timeout;
-    let handshake_timeout = timeout.max(1000);
-    let mut to_connect = Vec::new();
-    let names: Vec<NodeName> = st.nodes.keys().copied().collect();
-    for name in &names {
-        let Some(n) = st.nodes.get(name) else {
-            continue;
-        };
-        if n.has(flags::MYSELF | flags::NOADDR) {
-            continue;
-        }
-        if n.in_handshake() && now.saturating_sub(n.ctime) > handshake_timeout {
-            cnotice!("Handshake with {}:{} timed out", n.ip, n.port);
-            st.delete_node(name);
-            continue;
-        }
-        if n.link.is_none() && !n.ip.is_empty() && n.cport != 0 {
-            to_connect.push(*name);
-        }
-    }
-    if iteration.is_multiple_of(10) {
-        let mut sample: Vec<(u64, NodeName)> = st
-            .nodes
-            .values()
-            .filter(|n| {
-                n.link.is_some() && n.ping_sent == 0 && !n.has(flags::MYSELF | flags::HANDSHAKE)
-            })
-            .map(|n| (n.pong_received, n.name))
-            .collect();
-        sample.shuffle(&mut rand::thread_rng());
-        sample.truncate(5);
-        if let Some((_, oldest)) = sample.into_iter().min() {
-            send_ping(st, &oldest, msg::TYPE_PING);
-        }
-    }
-    let mut update = false;
-    for name in &names {
-        let Some(n) = st.nodes.get(name) else {
-            continue;
-        };
-        if n.has(flags::MYSELF | flags::NOADDR | flags::HANDSHAKE) {
-            continue;
-        }
-        let ping_delay = now.saturating_sub(n.ping_sent);
-        let data_delay = now.saturating_sub(n.data_received);
-        if let Some(l) = &n.link {
-            if now.saturating_sub(l.ctime) > timeout
-                && n.ping_sent != 0
-                && ping_delay > timeout / 2
-                && data_delay > timeout / 2
-            {
-                // Drop a silent link; the next cron reconnects.
-                st.nodes.get_mut(name).unwrap().link = None;
-                continue;
-            }
-            if n.ping_sent == 0 && now.saturating_sub(n.pong_received) > timeout / 2 {
-                send_ping(st, name, msg::TYPE_PING);
-                continue;
-            }
-        }
-        let n = &st.nodes[name];
-        if n.ping_sent == 0 {
-            continue;
-        }
-        if ping_delay.min(data_delay) > timeout && !n.has(flags::PFAIL | flags::FAIL) {
-            cnotice!("*** NODE {name} possibly failing");
-            st.nodes.get_mut(name).unwrap().flags |= flags::PFAIL;
-            update = true;
-        }
-    }
-    if update || !st.state_ok {
-        st.update_state();
-    }
-    if st.broadcast_pong_needed {
-        st.broadcast_pong_needed = false;
-        broadcast_pong(st);
-    }
-    to_connect
 }
 
 #[cfg(test)]

@@ -95,6 +95,40 @@ impl ClusterHook for ClusterRuntime {
         "cluster_enabled:1\r\n".into()
     }
 
+    /// A replica in the node table reports itself as one. Data replication is not built yet,
+    /// so the link to the master is honestly `down` and the offsets stay 0.
+    fn replication_section(&self) -> Option<String> {
+        let st = bus::lock(&self.state);
+        if !st.me().is_replica() {
+            return None;
+        }
+        let master = st.my_master().and_then(|m| st.node(&m));
+        let (host, port) = master.map_or((String::new(), 0), |m| (m.ip.clone(), m.port));
+        let mut s = String::new();
+        let fields: [(&str, String); 16] = [
+            ("role", "slave".into()),
+            ("master_host", host),
+            ("master_port", port.to_string()),
+            ("master_link_status", "down".into()),
+            ("master_last_io_seconds_ago", "-1".into()),
+            ("master_sync_in_progress", "0".into()),
+            ("slave_read_repl_offset", "0".into()),
+            ("slave_repl_offset", "0".into()),
+            ("slave_priority", "100".into()),
+            ("slave_read_only", "1".into()),
+            ("replica_announced", "1".into()),
+            ("connected_slaves", "0".into()),
+            ("master_failover_state", "no-failover".into()),
+            ("master_repl_offset", "0".into()),
+            ("second_repl_offset", "-1".into()),
+            ("repl_backlog_active", "0".into()),
+        ];
+        for (k, v) in fields {
+            s.push_str(&format!("{k}:{v}\r\n"));
+        }
+        Some(s)
+    }
+
     fn is_replica(&self) -> bool {
         bus::lock(&self.state).me().is_replica()
     }
@@ -168,11 +202,45 @@ fn cluster_config(shared: &Shared, port: u16) -> ClusterConfig {
     }
 }
 
+/// Holds an exclusive lock for the process lifetime so that two nodes never share one
+/// nodes.conf. The lock is on `<file>.lock` because nodes.conf itself is replaced by rename on
+/// every save (a lock on the old inode would not stop a second process).
+fn lock_config(path: &std::path::Path) -> Result<(), String> {
+    let mut lock_name = path.as_os_str().to_owned();
+    lock_name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_name)
+        .map_err(|e| {
+            format!(
+                "Can't open {} in order to acquire a lock: {e}",
+                path.display()
+            )
+        })?;
+    match file.try_lock() {
+        Ok(()) => {
+            // Deliberately leaked: the lock lasts as long as the process.
+            std::mem::forget(file);
+            Ok(())
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "Sorry, the cluster configuration file {} is already used by a different Redis Cluster node. Please make sure that different nodes use different cluster configuration files.",
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(format!("Impossible to lock {}: {e}", path.display()))
+        }
+    }
+}
+
 /// Turns cluster mode on: loads (or creates) nodes.conf, binds the bus port on `bind_host`,
 /// installs the hook and starts the bus. Err: a message for the log, and startup fails.
 pub async fn start(shared: &Arc<Shared>, bind_host: &str, port: u16) -> Result<(), String> {
     let cfg = cluster_config(shared, port);
     let path = PathBuf::from(shared.config().get("cluster-config-file").to_string());
+    lock_config(&path)?;
     let mut st =
         nodes_conf::load(&path, cfg.clone()).map_err(|e| format!("Unrecoverable error: {e}"))?;
     st.conf_path = Some(path.clone());

@@ -34,26 +34,21 @@ fn eq(a: &[u8], b: &str) -> bool {
 }
 
 /// Key positions for the command table (and routing): `key`, or everything after `KEYS`.
+/// Option values (AUTH's password, AUTH2's user and password) are skipped, never taken for
+/// the KEYS keyword.
 pub fn key_positions(args: &[Bytes]) -> Vec<usize> {
-    if args.len() > 6 {
-        for i in 6..args.len() {
-            if eq(&args[i], "keys") {
-                return (i + 1..args.len()).collect();
-            }
-            // AUTH/AUTH2 values are not option names
-            if eq(&args[i], "auth") {
-                return key_positions_after(args, i + 2);
-            }
-        }
-    }
-    vec![3]
-}
-
-fn key_positions_after(args: &[Bytes], from: usize) -> Vec<usize> {
-    for i in from..args.len() {
+    let mut i = 6;
+    while i < args.len() {
         if eq(&args[i], "keys") {
             return (i + 1..args.len()).collect();
         }
+        i += if eq(&args[i], "auth") {
+            2
+        } else if eq(&args[i], "auth2") {
+            3
+        } else {
+            1
+        };
     }
     vec![3]
 }
@@ -192,5 +187,47 @@ pub fn migrate_in_multi(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
     match parse(a) {
         Err(r) => r,
         Ok(_) => Reply::err("MIGRATE is not supported inside MULTI/EXEC by trib-node"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<Bytes> {
+        line.split(' ')
+            .map(|w| Bytes::copy_from_slice(if w == "-" { b"" } else { w.as_bytes() }))
+            .collect()
+    }
+
+    #[test]
+    fn keys_follow_the_keys_option_and_skip_credentials() {
+        assert_eq!(key_positions(&args("MIGRATE h 1 k 0 5")), vec![3]);
+        assert_eq!(
+            key_positions(&args("MIGRATE h 1 - 0 5 COPY KEYS a b")),
+            vec![8, 9]
+        );
+        assert_eq!(
+            key_positions(&args("MIGRATE h 1 - 0 5 AUTH keys KEYS a")),
+            vec![9]
+        );
+        assert_eq!(
+            key_positions(&args("MIGRATE h 1 - 0 5 AUTH2 keys keys KEYS a")),
+            vec![10]
+        );
+    }
+
+    #[test]
+    fn parse_checks_like_redis() {
+        let e = |l: &str| parse(&args(l)).err().unwrap();
+        assert_eq!(e("MIGRATE h 1 k 0 5 FOO"), Reply::syntax());
+        assert_eq!(e("MIGRATE h 1 k 0 5 AUTH"), Reply::syntax());
+        assert_eq!(e("MIGRATE h 1 k 0 5 AUTH2 u"), Reply::syntax());
+        assert_eq!(e("MIGRATE h 1 k x 5"), Reply::not_integer());
+        let m = parse(&args("MIGRATE h 1 - 0 -3 REPLACE AUTH2 u p KEYS a b")).unwrap();
+        assert_eq!(m.timeout, Duration::from_millis(1000));
+        assert!(m.replace && !m.copy);
+        assert_eq!(m.keys.len(), 2);
+        assert_eq!(m.auth.unwrap().user.as_deref(), Some(&b"u"[..]));
     }
 }

@@ -1,6 +1,7 @@
 //! trib-node's cluster mode: the cluster state (`state`), its persistence (`nodes_conf`), the
 //! CLUSTER command family (`commands`, rendered by `render`), key routing (`routing`), epochs
-//! (`epochs`), the bus wire format (`bus_msg`), the bus links and gossip rules (`bus`, `gossip`)
+//! (`epochs`), the bus wire format (`bus_msg`), the bus links (`bus`), received messages
+//! (`gossip`), sent messages (`gossip_out`), failure detection (`failure`)
 //! and MIGRATE (`migrate`).
 
 /// Cluster log lines go through trib-node's logger (redis-server style lines).
@@ -19,7 +20,9 @@ pub mod bus_msg;
 pub mod command_table;
 pub mod commands;
 pub mod epochs;
+pub mod failure;
 pub mod gossip;
+pub mod gossip_out;
 pub mod hook;
 pub mod migrate;
 pub mod migrate_conn;

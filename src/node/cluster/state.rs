@@ -485,6 +485,11 @@ impl ClusterState {
         )
     }
 
+    /// Whether an epoch changed since the last save (such a change must be fsync'd at once).
+    pub fn epochs_changed_since_save(&self) -> bool {
+        self.save_needed && self.epochs() != self.saved_epochs
+    }
+
     /// Writes nodes.conf now (fsync'd) when there is a path.
     pub fn save_now(&mut self) -> std::io::Result<()> {
         self.save_needed = false;

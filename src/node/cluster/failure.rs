@@ -1,0 +1,158 @@
+//! Failure detection (§4.7): the 100 ms cron's pings and PFAIL marking, handshake expiry,
+//! failure reports turning PFAIL into FAIL (and the FAIL broadcast), and clearing FAIL when a
+//! node is reachable again. Failover itself is a later piece and starts from these flags.
+
+use rand::seq::SliceRandom;
+
+use super::bus_msg::{self as msg, flags, Body, Message, NodeName};
+use super::gossip_out::{broadcast, broadcast_pong, header, send_ping};
+use super::state::{now_ms, ClusterState};
+
+/// Failure reports older than this many node timeouts are ignored.
+const FAIL_REPORT_VALIDITY_MULT: u64 = 2;
+/// A master with slots stays FAIL at least this many node timeouts.
+const FAIL_UNDO_TIME_MULT: u64 = 2;
+
+fn valid_fail_reports(st: &mut ClusterState, name: &NodeName) -> usize {
+    let validity = st.config.node_timeout * FAIL_REPORT_VALIDITY_MULT;
+    let now = now_ms();
+    match st.nodes.get_mut(name) {
+        Some(n) => {
+            n.fail_reports
+                .retain(|_, t| now.saturating_sub(*t) <= validity);
+            n.fail_reports.len()
+        }
+        None => 0,
+    }
+}
+
+/// PFAIL → FAIL when enough masters agree; broadcasts FAIL.
+pub fn mark_failing_if_needed(st: &mut ClusterState, name: &NodeName) {
+    let quorum = st.size / 2 + 1;
+    let Some(n) = st.node(name) else { return };
+    if !n.timed_out() || n.failed() {
+        return;
+    }
+    let mut failures = valid_fail_reports(st, name);
+    if st.i_am_master() {
+        failures += 1;
+    }
+    if failures < quorum {
+        return;
+    }
+    cnotice!("Marking node {name} as failing (quorum reached).");
+    let n = st.nodes.get_mut(name).unwrap();
+    n.flags &= !flags::PFAIL;
+    n.flags |= flags::FAIL;
+    n.fail_time = now_ms();
+    let m = Message::new(msg::TYPE_FAIL, header(st), Body::Fail { name: *name });
+    broadcast(st, &m);
+    st.save_needed = true;
+    st.update_state();
+}
+
+pub fn clear_failure_if_needed(st: &mut ClusterState, name: &NodeName) {
+    let slots = st.slot_count(name);
+    let timeout = st.config.node_timeout;
+    let Some(n) = st.nodes.get_mut(name) else {
+        return;
+    };
+    let now = now_ms();
+    if n.is_replica() || slots == 0 {
+        cnotice!("Clear FAIL state for node {name}: is reachable again.");
+        n.flags &= !flags::FAIL;
+    } else if now.saturating_sub(n.fail_time) > timeout * FAIL_UNDO_TIME_MULT {
+        cnotice!(
+            "Clear FAIL state for node {name}: is reachable again and nobody is serving its slots after some time."
+        );
+        n.flags &= !flags::FAIL;
+    } else {
+        return;
+    }
+    st.save_needed = true;
+    st.update_state();
+}
+
+/// The 100 ms cluster cron minus connection management: handshake expiry, pings, PFAIL.
+/// Returns the nodes that need an outbound link.
+pub fn cron(st: &mut ClusterState, iteration: u64) -> Vec<NodeName> {
+    let now = now_ms();
+    let timeout = st.config.node_timeout;
+    let handshake_timeout = timeout.max(1000);
+    let mut to_connect = Vec::new();
+    let names: Vec<NodeName> = st.nodes.keys().copied().collect();
+    for name in &names {
+        let Some(n) = st.nodes.get(name) else {
+            continue;
+        };
+        if n.has(flags::MYSELF | flags::NOADDR) {
+            continue;
+        }
+        if n.in_handshake() && now.saturating_sub(n.ctime) > handshake_timeout {
+            cnotice!("Handshake with {}:{} timed out", n.ip, n.port);
+            st.delete_node(name);
+            continue;
+        }
+        if n.link.is_none() && !n.ip.is_empty() && n.cport != 0 {
+            to_connect.push(*name);
+        }
+    }
+    if iteration.is_multiple_of(10) {
+        let mut sample: Vec<(u64, NodeName)> = st
+            .nodes
+            .values()
+            .filter(|n| {
+                n.link.is_some() && n.ping_sent == 0 && !n.has(flags::MYSELF | flags::HANDSHAKE)
+            })
+            .map(|n| (n.pong_received, n.name))
+            .collect();
+        sample.shuffle(&mut rand::thread_rng());
+        sample.truncate(5);
+        if let Some((_, oldest)) = sample.into_iter().min() {
+            send_ping(st, &oldest, msg::TYPE_PING);
+        }
+    }
+    let mut update = false;
+    for name in &names {
+        let Some(n) = st.nodes.get(name) else {
+            continue;
+        };
+        if n.has(flags::MYSELF | flags::NOADDR | flags::HANDSHAKE) {
+            continue;
+        }
+        let ping_delay = now.saturating_sub(n.ping_sent);
+        let data_delay = now.saturating_sub(n.data_received);
+        if let Some(l) = &n.link {
+            if now.saturating_sub(l.ctime) > timeout
+                && n.ping_sent != 0
+                && ping_delay > timeout / 2
+                && data_delay > timeout / 2
+            {
+                // Drop a silent link; the next cron reconnects.
+                st.nodes.get_mut(name).unwrap().link = None;
+                continue;
+            }
+            if n.ping_sent == 0 && now.saturating_sub(n.pong_received) > timeout / 2 {
+                send_ping(st, name, msg::TYPE_PING);
+                continue;
+            }
+        }
+        let n = &st.nodes[name];
+        if n.ping_sent == 0 {
+            continue;
+        }
+        if ping_delay.min(data_delay) > timeout && !n.has(flags::PFAIL | flags::FAIL) {
+            cnotice!("*** NODE {name} possibly failing");
+            st.nodes.get_mut(name).unwrap().flags |= flags::PFAIL;
+            update = true;
+        }
+    }
+    if update || !st.state_ok {
+        st.update_state();
+    }
+    if st.broadcast_pong_needed {
+        st.broadcast_pong_needed = false;
+        broadcast_pong(st);
+    }
+    to_connect
+}
