@@ -134,6 +134,30 @@ impl SlotSet {
     pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
         Slot::all().filter(move |s| self.contains(*s))
     }
+    /// The bitmap as 256 words, slot `s` at bit `s % 64` of word `s / 64` (fast bulk access
+    /// for the cluster bus bitmap and set comparisons).
+    pub fn words(&self) -> &[u64; 256] {
+        &self.bits
+    }
+    pub fn from_words(words: [u64; 256]) -> SlotSet {
+        SlotSet {
+            bits: Box::new(words),
+        }
+    }
+    /// Slots of the set, ascending, skipping empty words.
+    pub fn iter_fast(&self) -> impl Iterator<Item = Slot> + '_ {
+        self.bits.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let b = rest.trailing_zeros();
+                rest &= rest - 1;
+                Some(Slot((w * 64) as u16 + b as u16))
+            })
+        })
+    }
     pub fn insert_range(&mut self, range: SlotRange) {
         for n in range.start.get()..=range.end.get() {
             self.insert(Slot(n));
@@ -142,7 +166,7 @@ impl SlotSet {
     /// Maximal ascending runs, as CLUSTER NODES prints them.
     pub fn ranges(&self) -> Vec<SlotRange> {
         let mut out: Vec<SlotRange> = Vec::new();
-        for s in self.iter() {
+        for s in self.iter_fast() {
             match out.last_mut() {
                 Some(r) if r.end.get() + 1 == s.get() => r.end = s,
                 _ => out.push(SlotRange { start: s, end: s }),

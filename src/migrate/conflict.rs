@@ -57,12 +57,76 @@ async fn dump_on_target(conn: &NodeConn, keys: &[Bytes]) -> Result<Vec<Option<Ve
     Ok(values.iter().map(payload).collect())
 }
 
-/// Resolves a batch that hit BUSYKEY. Returns the number of keys moved, or why the slot stops.
+/// Sends `args` on `conn`, preceded by ASKING when the node is importing the slot.
+async fn read(conn: &NodeConn, asking: bool, args: &[&[u8]]) -> Result<redis::Value, String> {
+    let mut pipe = redis::pipe();
+    if asking {
+        pipe.cmd("ASKING").ignore();
+    }
+    let mut cmd = redis::cmd(std::str::from_utf8(args[0]).unwrap_or("TYPE"));
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    pipe.add_command(cmd);
+    let mut values = conn
+        .pipeline(&pipe)
+        .await
+        .map_err(|e| format!("{}: {}", conn.addr, describe(&e)))?;
+    Ok(values.pop().unwrap_or(redis::Value::Nil))
+}
+
+/// The content of a set, hash or sorted set in a canonical order. Their DUMP payloads follow
+/// each server's hash-table order, so equal values can dump differently; `None` for other types.
+async fn canonical(conn: &NodeConn, asking: bool, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let kind: String = redis::from_redis_value(&read(conn, asking, &[b"TYPE", key]).await?)
+        .map_err(|e| e.to_string())?;
+    let mut items: Vec<Vec<u8>> = match kind.as_str() {
+        "set" => redis::from_redis_value(&read(conn, asking, &[b"SMEMBERS", key]).await?)
+            .map_err(|e| e.to_string())?,
+        "hash" => {
+            let flat: Vec<Vec<u8>> =
+                redis::from_redis_value(&read(conn, asking, &[b"HGETALL", key]).await?)
+                    .map_err(|e| e.to_string())?;
+            flat.chunks(2).map(|c| c.concat()).collect()
+        }
+        "zset" => {
+            let flat: Vec<Vec<u8>> = redis::from_redis_value(
+                &read(conn, asking, &[b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]).await?,
+            )
+            .map_err(|e| e.to_string())?;
+            flat
+        }
+        _ => return Ok(None),
+    };
+    if kind != "zset" {
+        items.sort();
+    }
+    let mut out = kind.into_bytes();
+    for i in items {
+        out.extend_from_slice(&(i.len() as u64).to_le_bytes());
+        out.extend_from_slice(&i);
+    }
+    Ok(Some(out))
+}
+
+/// Whether two copies hold the same value: equal DUMP payloads, or for sets, hashes and
+/// sorted sets (whose payload order is the server's) equal content.
+async fn same_value(ends: &Ends<'_>, key: &[u8], src: &[u8], tgt: &[u8]) -> Result<bool, String> {
+    if src == tgt {
+        return Ok(true);
+    }
+    let a = canonical(ends.source, false, key).await?;
+    let b = canonical(ends.target, true, key).await?;
+    Ok(a.is_some() && a == b)
+}
+
+/// Resolves a batch that hit BUSYKEY (MIGRATE again with `timeout_ms`). Returns the number of keys moved, or why the slot stops.
 pub async fn resolve(
     ends: &Ends<'_>,
     slot: Slot,
     keys: &[Bytes],
     opts: &MigrateOptions,
+    timeout_ms: u64,
 ) -> Result<u64, String> {
     let on_source = dump_on_source(ends.source, keys).await?;
     let present: Vec<(Bytes, Vec<u8>)> = keys
@@ -79,7 +143,8 @@ pub async fn resolve(
     for ((k, src), tgt) in present.into_iter().zip(on_target) {
         match tgt {
             None => absent.push(k),
-            Some(t) if t == src || opts.replace => same.push(k),
+            Some(_) if opts.replace => same.push(k),
+            Some(t) if same_value(ends, &k, &src, &t).await? => same.push(k),
             Some(_) => different.push(k),
         }
     }
@@ -99,19 +164,15 @@ pub async fn resolve(
         if group.is_empty() {
             continue;
         }
-        let cmd = migrate_cmd(
-            ends.target,
-            &group,
-            opts.timeout_ms,
-            replace,
-            &opts.credentials,
-        );
+        let cmd = migrate_cmd(ends.target, &group, timeout_ms, replace, &opts.credentials);
         match ends.source.query(&cmd).await {
             Ok(_) => moved += group.len() as u64,
             Err(e) => {
                 let why = match classify(&e) {
                     MigrateError::Busy => "a key appeared on the target meanwhile".to_string(),
-                    MigrateError::Timeout(t) | MigrateError::Other(t) => t,
+                    MigrateError::Timeout(t)
+                    | MigrateError::Other(t)
+                    | MigrateError::Transient(t) => t,
                 };
                 return Err(format!(
                     "{}: MIGRATE (slot {slot}) after BUSYKEY: {why}",

@@ -69,6 +69,8 @@ pub fn migrate_cmd(
 pub enum MigrateError {
     /// A key exists on the target.
     Busy,
+    /// The target cannot take keys right now (cluster state not ok yet, loading, resharding).
+    Transient(String),
     /// The source gave up waiting for the target (big key, slow target).
     Timeout(String),
     Other(String),
@@ -78,12 +80,22 @@ pub fn classify(e: &redis::RedisError) -> MigrateError {
     let text = describe(e);
     if text.contains("BUSYKEY") {
         MigrateError::Busy
+    } else if ["CLUSTERDOWN", "TRYAGAIN", "LOADING"]
+        .iter()
+        .any(|t| text.contains(t))
+    {
+        MigrateError::Transient(text)
     } else if text.starts_with("IOERR") || e.is_timeout() {
         MigrateError::Timeout(text)
     } else {
         MigrateError::Other(text)
     }
 }
+
+/// A transient MIGRATE error (CLUSTERDOWN right after a node joined, TRYAGAIN, LOADING) is
+/// retried this often, this far apart (10 s in all) before the slot is given up.
+const TRANSIENT_RETRIES: u32 = 50;
+const TRANSIENT_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Moves every key of `slot`; returns how many keys were sent.
 pub async fn drain_slot(
@@ -95,6 +107,7 @@ pub async fn drain_slot(
     let batch = opts.batch_keys.max(1);
     let mut moved = 0u64;
     let mut keys = get_keys(ends.source, slot, batch).await?;
+    let mut transient_retries = 0u32;
     // Bounded: every round moves keys or fails; a slot cannot hold more keys than this.
     for _ in 0..u32::MAX {
         if keys.is_empty() {
@@ -118,9 +131,22 @@ pub async fn drain_slot(
             }
             Err(e) => {
                 let n = match classify(&e) {
-                    MigrateError::Busy => conflict::resolve(ends, slot, &keys, opts).await?,
+                    MigrateError::Busy => {
+                        conflict::resolve(ends, slot, &keys, opts, opts.timeout_ms).await?
+                    }
                     MigrateError::Timeout(text) => {
                         retry_alone(ends, slot, &keys, opts, &text).await?
+                    }
+                    MigrateError::Transient(text) => {
+                        transient_retries += 1;
+                        if transient_retries > TRANSIENT_RETRIES {
+                            return Err(format!(
+                                "{}: MIGRATE (slot {slot}): {text} (still after {TRANSIENT_RETRIES} retries)",
+                                ends.source.addr
+                            ));
+                        }
+                        tokio::time::sleep(TRANSIENT_PAUSE).await;
+                        0
                     }
                     MigrateError::Other(text) => {
                         return Err(format!(
@@ -154,8 +180,10 @@ async fn retry_alone(
         match ends.source.query(&cmd).await {
             Ok(_) => moved += 1,
             Err(e) => match classify(&e) {
-                MigrateError::Busy => moved += conflict::resolve(ends, slot, one, opts).await?,
-                MigrateError::Timeout(text) | MigrateError::Other(text) => {
+                MigrateError::Busy => moved += conflict::resolve(ends, slot, one, opts, long).await?,
+                MigrateError::Timeout(text)
+                | MigrateError::Other(text)
+                | MigrateError::Transient(text) => {
                     return Err(format!(
                         "{}: MIGRATE of key '{}' (slot {slot}) failed after a timeout ({first_error}), \
                          and again alone with a {long} ms timeout: {text}",

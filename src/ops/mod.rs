@@ -49,10 +49,10 @@ pub async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::DelNode(args) => del_node::run(&args, &ctx).await,
         Command::Call(args) => call::run(&args, &ctx).await,
         Command::SetTimeout(args) => set_timeout::run(&args, &ctx).await,
-        Command::Sandbox(args) => sandbox::run(&args, &ctx).await,
-        Command::Demo(args) => Box::pin(demo::run(&args, &ctx)).await,
         Command::Reshard(args) => reshard::run(&args, &ctx).await,
         Command::Rebalance(args) => rebalance::run(&args, &ctx).await,
+        Command::Sandbox(args) => sandbox::run(&args, &ctx).await,
+        Command::Demo(args) => Box::pin(demo::run(&args, &ctx)).await,
         other => Err(Fail::usage(format!(
             "{}: not implemented yet",
             subcommand_name(&other)

@@ -2,6 +2,8 @@
 //! its order (slots → receiving node → source nodes → proceed?) answered one line each; end of
 //! input aborts with exit 1 instead of asking forever. The plan is printed before it runs.
 
+use std::io::IsTerminal;
+
 use anyhow::Result;
 use serde_json::json;
 
@@ -30,16 +32,20 @@ pub async fn run(args: &ReshardArgs, ctx: &Context) -> Result<ExitCode> {
     let view = load_settled(&entry, ctx, &opts).await?;
     require_healthy(&view, ctx, true, "resharding").await?;
 
+    let terminal = std::io::stdin().is_terminal() && ctx.out.interactive;
     let requested = match args.slots {
         Some(n) => n,
+        None if terminal => menu::slot_count()?,
         None => ask_slot_count()?,
     };
     let target = match &args.to {
         Some(id) => master(&view, id)?,
+        None if terminal => menu::target(&view)?,
         None => master(&view, &ask_nonempty("What is the receiving node ID? ")?)?,
     };
     let sources = match &args.from {
         Some(list) => sources_from_list(&view, target, list.split(','), ctx)?,
+        None if terminal => menu::sources(&view, target)?,
         None => ask_sources(&view, target, ctx)?,
     };
     if sources.is_empty() {
@@ -64,7 +70,13 @@ pub async fn run(args: &ReshardArgs, ctx: &Context) -> Result<ExitCode> {
             .json(&json!({"ok": true, "dry_run": true, "plan": plan}));
         return Ok(ExitCode::Success);
     }
-    if !args.yes && !confirm_plan()? {
+    let accepted = args.yes
+        || if terminal {
+            menu::proceed()?
+        } else {
+            confirm_plan()?
+        };
+    if !accepted {
         return Err(Fail::failure(
             "reshard plan not accepted; nothing was changed",
         ));
@@ -76,6 +88,82 @@ pub async fn run(args: &ReshardArgs, ctx: &Context) -> Result<ExitCode> {
         Ok(ExitCode::Success)
     } else {
         Err(Fail::reported())
+    }
+}
+
+/// The same questions on a terminal: menus of the masters instead of typed ids.
+mod menu {
+    use anyhow::Result;
+    use dialoguer::{Confirm, Input, MultiSelect, Select};
+
+    use super::{all_sources, ClusterNode, ClusterView};
+    use crate::exit::{ExitCode, Fail};
+    use crate::slot::SLOT_COUNT;
+
+    fn aborted(e: dialoguer::Error) -> anyhow::Error {
+        anyhow::Error::new(Fail {
+            code: ExitCode::Interrupted,
+            message: format!("question aborted: {e}"),
+        })
+    }
+
+    fn label(n: &ClusterNode) -> String {
+        format!("{} {} ({} slots)", n.id, n.addr, n.slots.len())
+    }
+
+    pub fn slot_count() -> Result<usize> {
+        Input::<usize>::new()
+            .with_prompt("How many slots do you want to move (from 1 to 16384)?")
+            .validate_with(|n: &usize| {
+                if (1..=SLOT_COUNT as usize).contains(n) {
+                    Ok(())
+                } else {
+                    Err("from 1 to 16384")
+                }
+            })
+            .interact_text()
+            .map_err(aborted)
+    }
+
+    pub fn target(view: &ClusterView) -> Result<&ClusterNode> {
+        let masters: Vec<&ClusterNode> = view.masters().collect();
+        let labels: Vec<String> = masters.iter().map(|n| label(n)).collect();
+        let pick = Select::new()
+            .with_prompt("What is the receiving node ID?")
+            .items(&labels)
+            .default(0)
+            .interact_opt()
+            .map_err(aborted)?;
+        pick.map(|i| masters[i])
+            .ok_or_else(|| Fail::failure("no receiving node chosen; operation aborted"))
+    }
+
+    pub fn sources<'a>(
+        view: &'a ClusterView,
+        target: &ClusterNode,
+    ) -> Result<Vec<&'a ClusterNode>> {
+        let candidates = all_sources(view, target);
+        let mut labels = vec!["all (every master except the receiving one)".to_string()];
+        labels.extend(candidates.iter().map(|n| label(n)));
+        let picked = MultiSelect::new()
+            .with_prompt("Please choose the source nodes (space selects, enter confirms)")
+            .items(&labels)
+            .interact_opt()
+            .map_err(aborted)?
+            .unwrap_or_default();
+        if picked.contains(&0) {
+            return Ok(candidates);
+        }
+        Ok(picked.into_iter().map(|i| candidates[i - 1]).collect())
+    }
+
+    pub fn proceed() -> Result<bool> {
+        Ok(Confirm::new()
+            .with_prompt("Do you want to proceed with the proposed reshard plan?")
+            .default(false)
+            .interact_opt()
+            .map_err(aborted)?
+            .unwrap_or(false))
     }
 }
 

@@ -9,8 +9,7 @@ use anyhow::Result;
 
 use crate::addr::NodeAddr;
 use crate::cli::MoveArgs;
-use crate::cluster::health::Health;
-use crate::cluster::view::{ClusterView, SkipReason};
+use crate::cluster::view::{ClusterNode, ClusterView, SkipReason};
 use crate::exit::Fail;
 use crate::migrate::{
     response_timeout_for, Engine, EngineNode, MigrateOptions, MigrateReport, DEFAULT_BATCH_KEYS,
@@ -63,7 +62,10 @@ pub async fn load_settled(
     let view = loop {
         attempts += 1;
         let view = ClusterView::load(entry, &connect).await?;
-        if Health::assess(&view).healthy() || started.elapsed() >= SETTLE_LIMIT || attempts >= 100 {
+        if (settled(&view) && states_ok(&view).await)
+            || started.elapsed() >= SETTLE_LIMIT
+            || attempts >= 100
+        {
             break view;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -78,6 +80,43 @@ pub async fn load_settled(
         ctx.out.line(&format!("*** WARNING: {w}"));
     }
     Ok(view)
+}
+
+/// Every node agrees on the slot map, no handshake is in progress, and every table lists the
+/// same members (a node added a moment ago is missing from some tables, which makes SETSLOT
+/// fail with "I don't know about node").
+fn settled(view: &ClusterView) -> bool {
+    fn ids(n: &ClusterNode) -> Vec<&str> {
+        let mut v: Vec<&str> = n.table.iter().map(|l| l.id.as_str()).collect();
+        v.sort_unstable();
+        v
+    }
+    let first = view.nodes.first().map(ids);
+    view.agrees()
+        && view.nodes.iter().all(|n| {
+            n.table
+                .iter()
+                .all(|l| !l.has_flag("handshake") && !l.has_flag("noaddr"))
+                && Some(ids(n)) == first
+                && view
+                    .nodes
+                    .iter()
+                    .all(|o| n.table.iter().any(|l| l.id == o.id))
+        })
+}
+
+/// Every node says `cluster_state:ok`: a node that joined a moment ago still says `fail`
+/// and answers the RESTORE of a MIGRATE with CLUSTERDOWN.
+async fn states_ok(view: &ClusterView) -> bool {
+    let states = futures_util::future::join_all(
+        view.nodes
+            .iter()
+            .map(|n| n.conn.request_string(["CLUSTER", "INFO"])),
+    )
+    .await;
+    states
+        .iter()
+        .all(|s| s.as_ref().is_ok_and(|t| t.contains("cluster_state:ok")))
 }
 
 /// Prints the check section and refuses (exit 1) when the cluster has a problem.

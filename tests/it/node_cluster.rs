@@ -12,7 +12,7 @@ use crate::harness::{free_port, require_redis, Backend, Node};
 
 struct NoKeys;
 impl ClusterHost for NoKeys {
-    fn delete_keys_in_slot(&self, _: Slot) {}
+    fn delete_keys_in_slots(&self, _: Vec<Slot>) {}
 }
 
 /// A bus-only trib-node cluster member running in this process (no client port needed).
@@ -135,4 +135,151 @@ fn bus_handshake_and_slot_claims_with_real_redis() {
     let info = redis.cmd_string(&["CLUSTER", "INFO"]);
     assert!(info.contains("cluster_known_nodes:2"), "{info}");
     drop(rt);
+}
+
+/// One reply, normalized for comparison between two nodes: errors as their full text, the
+/// node's own id and ports replaced by placeholders.
+fn reply_text(r: redis::RedisResult<redis::Value>, id: &str, port: u16, bus: u16) -> String {
+    let raw = match r {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => format!(
+            "ERROR {} {}",
+            e.code().unwrap_or("?"),
+            e.detail().unwrap_or_default()
+        ),
+    };
+    raw.replace(id, "<id>")
+        .replace(&bus.to_string(), "<bus>")
+        .replace(&port.to_string(), "<port>")
+}
+
+/// Runs the same command list against a fresh trib-node and a fresh redis-server (both alone
+/// in their cluster) on one connection each, and compares every reply exactly.
+#[test]
+fn cluster_subcommand_replies_match_real_redis() {
+    if !require_redis() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let trib = Node::start(Backend::TribNode, true, &[], root.path());
+    let real = Node::start(Backend::Redis, true, &[], root.path());
+    let script: Vec<String> = [
+        "CLUSTER",
+        "CLUSTER FOO",
+        "CLUSTER NODES x",
+        "CLUSTER ADDSLOTS 16384",
+        "CLUSTER ADDSLOTS x",
+        "CLUSTER ADDSLOTS -1",
+        "CLUSTER ADDSLOTS 1 1",
+        "CLUSTER ADDSLOTSRANGE 1",
+        "CLUSTER ADDSLOTSRANGE 1 2 3",
+        "CLUSTER ADDSLOTSRANGE 5 2",
+        "CLUSTER DELSLOTS 5",
+        "CLUSTER DELSLOTSRANGE 5 6",
+        "CLUSTER SETSLOT 5 MIGRATING 0000000000000000000000000000000000000000",
+        "CLUSTER SETSLOT 5 IMPORTING aaaa",
+        "CLUSTER SETSLOT 5 NODE aaaa",
+        "CLUSTER SETSLOT 5 FOO",
+        "CLUSTER SETSLOT 5",
+        "CLUSTER SETSLOT 99999 STABLE",
+        "CLUSTER SETSLOT 5 STABLE",
+        "CLUSTER SET-CONFIG-EPOCH -1",
+        "CLUSTER SET-CONFIG-EPOCH x",
+        "CLUSTER FORGET abc",
+        "CLUSTER FORGET $ME",
+        "CLUSTER REPLICATE abc",
+        "CLUSTER REPLICATE $ME",
+        "CLUSTER COUNTKEYSINSLOT 16384",
+        "CLUSTER COUNTKEYSINSLOT x",
+        "CLUSTER COUNTKEYSINSLOT 5",
+        "CLUSTER GETKEYSINSLOT 1 -1",
+        "CLUSTER GETKEYSINSLOT x 1",
+        "CLUSTER GETKEYSINSLOT 16384 1",
+        "CLUSTER GETKEYSINSLOT 5 10",
+        "CLUSTER KEYSLOT foo",
+        "CLUSTER KEYSLOT {user1}.a",
+        "CLUSTER MEET 127.0.0.1 x",
+        "CLUSTER MEET 127.0.0.1 1 y",
+        "CLUSTER MEET nohost 7000",
+        "CLUSTER MEET 127.0.0.1 70000",
+        "CLUSTER MEET 127.0.0.1",
+        "CLUSTER RESET BAD",
+        "CLUSTER FAILOVER",
+        "CLUSTER FAILOVER BAD",
+        "CLUSTER COUNT-FAILURE-REPORTS abc",
+        "CLUSTER COUNT-FAILURE-REPORTS $ME",
+        "CLUSTER REPLICAS abc",
+        "CLUSTER REPLICAS $ME",
+        "CLUSTER SLAVES $ME",
+        "CLUSTER MYID",
+        "CLUSTER NODES",
+        "CLUSTER SLOTS",
+        "CLUSTER SHARDS",
+        "CLUSTER INFO",
+        "SET foo bar",
+        "GET foo",
+        "CLUSTER BUMPEPOCH",
+        "CLUSTER BUMPEPOCH",
+        "CLUSTER SET-CONFIG-EPOCH 3",
+        "CLUSTER ADDSLOTS 5 7 100",
+        "CLUSTER ADDSLOTS 5",
+        "CLUSTER ADDSLOTSRANGE 200 300 400 400",
+        "CLUSTER SETSLOT 5 IMPORTING $ME",
+        "CLUSTER SETSLOT 5 MIGRATING $ME",
+        "CLUSTER NODES",
+        "CLUSTER SLOTS",
+        "CLUSTER SHARDS",
+        "CLUSTER INFO",
+        "CLUSTER DELSLOTSRANGE 250 260",
+        "CLUSTER NODES",
+        "MULTI",
+        "CLUSTER DELSLOTS 5",
+        "CLUSTER DELSLOTS 5",
+        "CLUSTER ADDSLOTS 5",
+        "CLUSTER SETSLOT 5 STABLE",
+        "CLUSTER BUMPEPOCH",
+        "EXEC",
+        "CLUSTER NODES",
+        "READONLY",
+        "READWRITE",
+        "ASKING",
+        "CLUSTER FLUSHSLOTS",
+        "CLUSTER NODES",
+        "CLUSTER RESET SOFT",
+        "CLUSTER INFO",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let run = |n: &Node| -> Vec<String> {
+        let id = n.myid();
+        let mut c = n.client();
+        script
+            .iter()
+            .map(|line| {
+                let line = line.replace("$ME", &id);
+                let words: Vec<&str> = line.split(' ').collect();
+                let mut cmd = redis::cmd(words[0]);
+                for w in &words[1..] {
+                    cmd.arg(*w);
+                }
+                let r = cmd.query::<redis::Value>(&mut c);
+                format!("{line} => {}", reply_text(r, &id, n.port, n.bus_port)).replace(&id, "<id>")
+            })
+            .collect()
+    };
+    let ours = run(&trib);
+    let theirs = run(&real);
+    let mut diffs = Vec::new();
+    for (a, b) in ours.iter().zip(&theirs) {
+        if a != b {
+            diffs.push(format!("trib-node:    {a}\nredis-server: {b}"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n\n")
+    );
 }

@@ -21,12 +21,14 @@ pub type SharedCluster = Arc<Mutex<ClusterState>>;
 
 /// What the bus needs from the rest of the node.
 pub trait ClusterHost: Send + Sync + 'static {
-    /// Deletes every key of `slot` (the slot was lost to a newer owner).
-    fn delete_keys_in_slot(&self, slot: Slot);
+    /// Deletes every key of these slots (lost to a newer owner); may run asynchronously.
+    fn delete_keys_in_slots(&self, slots: Vec<Slot>);
     /// The replication offset to advertise.
     fn repl_offset(&self) -> u64 {
         0
     }
+    /// Copies settings that may change at runtime (CONFIG SET) into the cluster config.
+    fn refresh_config(&self, _cfg: &mut super::state::ClusterConfig) {}
 }
 
 /// Locks the state; a poisoned lock (a panic elsewhere) still yields the data.
@@ -63,7 +65,7 @@ pub fn start(listener: TcpListener, shared: SharedCluster, host: Arc<dyn Cluster
                     tokio::spawn(run_link(stream, s.clone(), h.clone(), None, None));
                 }
                 Err(e) => {
-                    tracing::warn!("cluster bus accept: {e}");
+                    cwarn!("cluster bus accept: {e}");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
@@ -79,8 +81,15 @@ async fn cron_loop(shared: SharedCluster, host: Arc<dyn ClusterHost>) {
         tick.tick().await;
         iteration += 1;
         let offset = host.repl_offset();
+        let t0 = std::time::Instant::now();
         let mut st = lock(&shared);
+        let waited = t0.elapsed();
         st.me_mut().repl_offset = offset;
+        if iteration.is_multiple_of(10) {
+            let mut cfg = st.config.clone();
+            host.refresh_config(&mut cfg);
+            st.config = cfg;
+        }
         let to_connect = gossip::cron(&mut st, iteration);
         for name in to_connect {
             let Some(n) = st.nodes.get(&name) else {
@@ -106,7 +115,17 @@ async fn cron_loop(shared: SharedCluster, host: Arc<dyn ClusterHost>) {
                 timeout,
             ));
         }
-        st.save_if_needed();
+        let save = st.take_save();
+        drop(st);
+        if let Some(job) = save {
+            job.write();
+        }
+        if t0.elapsed().as_millis() > 50 {
+            cdebug!(
+                "cluster cron: slow tick (waited {waited:?}, total {:?})",
+                t0.elapsed()
+            );
+        }
     }
 }
 
@@ -147,17 +166,18 @@ async fn connect(
     {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            tracing::debug!("cluster bus connect to {target} (node {name}): {e}");
+            cdebug!("cluster bus connect to {target} (node {name}): {e}");
             drop_link(&shared, id);
             return;
         }
         Err(_) => {
-            tracing::debug!("cluster bus connect to {target} (node {name}): timeout");
+            cdebug!("cluster bus connect to {target} (node {name}): timeout");
             drop_link(&shared, id);
             return;
         }
     };
     let _ = stream.set_nodelay(true);
+    cdebug!("cluster bus connected to {target} (node {name})");
     {
         let mut st = lock(&shared);
         let Some(name) = find_link(&st, id) else {
@@ -231,14 +251,14 @@ async fn run_link(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                tracing::warn!("cluster bus: closing link with {peer_ip}: {e}");
+                cwarn!("cluster bus: closing link with {peer_ip}: {e}");
                 break;
             }
         };
         let m = match Message::decode(&frame) {
             Ok(m) => m,
             Err(e) => {
-                tracing::warn!("cluster bus: bad message from {peer_ip}, closing link: {e}");
+                cwarn!("cluster bus: bad message from {peer_ip}, closing link: {e}");
                 break;
             }
         };
@@ -265,7 +285,6 @@ async fn run_link(
                 st.broadcast_pong_needed = false;
                 gossip::broadcast_pong(&mut st);
             }
-            st.save_if_needed();
             if out.close {
                 if let Some(id) = outbound {
                     if let Some(name) = find_link(&st, id) {
@@ -273,15 +292,15 @@ async fn run_link(
                     }
                 }
                 drop(st);
-                for s in out.dirty_slots {
-                    host.delete_keys_in_slot(s);
+                if !out.dirty_slots.is_empty() {
+                    host.delete_keys_in_slots(out.dirty_slots);
                 }
                 break;
             }
             out.dirty_slots
         };
-        for s in dirty {
-            host.delete_keys_in_slot(s);
+        if !dirty.is_empty() {
+            host.delete_keys_in_slots(dirty);
         }
     }
     if let Some(id) = outbound {

@@ -6,7 +6,9 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::slot::{Slot, SlotSet};
+#[cfg(test)]
+use crate::slot::Slot;
+use crate::slot::SlotSet;
 
 /// Size of the fixed header every message starts with.
 pub const HEADER_LEN: usize = 2256;
@@ -243,30 +245,20 @@ fn fixed_str(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
-/// Slot bitmap: slot `s` is bit `s & 7` of byte `s >> 3`.
+/// Slot bitmap: slot `s` is bit `s & 7` of byte `s >> 3` (the same bit order as the
+/// little-endian words of `SlotSet`).
 pub fn encode_slots(slots: &SlotSet, buf: &mut BytesMut) {
-    let mut bitmap = [0u8; SLOT_BITMAP_LEN];
-    for s in slots.iter() {
-        bitmap[s.index() >> 3] |= 1 << (s.index() & 7);
+    for w in slots.words() {
+        buf.put_slice(&w.to_le_bytes());
     }
-    buf.put_slice(&bitmap);
 }
 
 pub fn decode_slots(b: &[u8]) -> SlotSet {
-    let mut set = SlotSet::new();
-    for (i, &byte) in b.iter().enumerate().take(SLOT_BITMAP_LEN) {
-        if byte == 0 {
-            continue;
-        }
-        for bit in 0..8 {
-            if byte & (1 << bit) != 0 {
-                if let Some(s) = Slot::new((i * 8 + bit) as u16) {
-                    set.insert(s);
-                }
-            }
-        }
+    let mut words = [0u64; 256];
+    for (w, chunk) in words.iter_mut().zip(b.chunks_exact(8)) {
+        *w = u64::from_le_bytes(chunk.try_into().unwrap());
     }
-    set
+    SlotSet::from_words(words)
 }
 
 fn ext_record_len(ext: &PingExt) -> usize {

@@ -200,7 +200,7 @@ pub fn cluster_command(st: &mut ClusterState, args: &[Bytes], keys: &mut dyn Key
             }
             let e = e as u64;
             st.me_mut().config_epoch = e;
-            tracing::info!("configEpoch set to {e} via CLUSTER SET-CONFIG-EPOCH");
+            cnotice!("configEpoch set to {e} via CLUSTER SET-CONFIG-EPOCH");
             if st.current_epoch < e {
                 st.current_epoch = e;
             }
@@ -380,16 +380,14 @@ fn setslot(st: &mut ClusterState, a: &[Bytes], keys: &mut dyn Keys) -> Reply {
             if n == me && st.importing.remove(&slot.get()).is_some() {
                 // The only epoch bump of a reshard: it makes gossip accept the new owner.
                 if epochs::bump_without_consensus(st) {
-                    tracing::info!("configEpoch updated after importing slot {slot}");
+                    cnotice!("configEpoch updated after importing slot {slot}");
                 }
                 st.broadcast_pong_needed = true;
             }
             st.del_slot(slot);
             st.add_slot(slot, n);
             if was_mine && n != me && st.slot_count(&me) == 0 && st.config.allow_replica_migration {
-                tracing::info!(
-                    "Configuration change detected. Reconfiguring myself as a replica of {n}"
-                );
+                cnotice!("Configuration change detected. Reconfiguring myself as a replica of {n}");
                 st.set_my_master(n);
                 st.broadcast_pong_needed = true;
             }
@@ -476,7 +474,7 @@ pub fn reset(st: &mut ClusterState, hard: bool, keys: &mut dyn Keys) {
         let new = NodeName::random();
         st.rename_node(&old, new);
         st.myself = new;
-        tracing::info!("Node hard reset, now I'm {new}");
+        cnotice!("Node hard reset, now I'm {new}");
     }
     st.save_needed = true;
     st.update_state();

@@ -40,7 +40,7 @@ pub fn handle_collision(st: &mut ClusterState, sender: &NodeName) -> bool {
     let e = st.current_epoch;
     st.me_mut().config_epoch = e;
     st.save_needed = true;
-    tracing::info!("WARNING: configEpoch collision with node {sender}. configEpoch set to {e}");
+    cnotice!("WARNING: configEpoch collision with node {sender}. configEpoch set to {e}");
     true
 }
 

@@ -160,7 +160,7 @@ fn broadcast(st: &mut ClusterState, m: &Message) {
 fn send_update(st: &mut ClusterState, to: &NodeName, about: &NodeName) {
     let Some(n) = st.node(about) else { return };
     let mut slots = st.slots_of(about);
-    for s in st.owner_not_claiming.iter() {
+    for s in st.owner_not_claiming.iter_fast() {
         slots.remove(s);
     }
     let m = Message::new(
@@ -202,7 +202,7 @@ pub fn mark_failing_if_needed(st: &mut ClusterState, name: &NodeName) {
     if failures < quorum {
         return;
     }
-    tracing::info!("Marking node {name} as failing (quorum reached).");
+    cnotice!("Marking node {name} as failing (quorum reached).");
     let n = st.nodes.get_mut(name).unwrap();
     n.flags &= !flags::PFAIL;
     n.flags |= flags::FAIL;
@@ -221,10 +221,10 @@ fn clear_failure_if_needed(st: &mut ClusterState, name: &NodeName) {
     };
     let now = now_ms();
     if n.is_replica() || slots == 0 {
-        tracing::info!("Clear FAIL state for node {name}: is reachable again.");
+        cnotice!("Clear FAIL state for node {name}: is reachable again.");
         n.flags &= !flags::FAIL;
     } else if now.saturating_sub(n.fail_time) > timeout * FAIL_UNDO_TIME_MULT {
-        tracing::info!(
+        cnotice!(
             "Clear FAIL state for node {name}: is reachable again and nobody is serving its slots after some time."
         );
         n.flags &= !flags::FAIL;
@@ -266,7 +266,7 @@ fn update_address_if_needed(
     n.pport = h.pport;
     n.link = None;
     n.flags &= !flags::NOADDR;
-    tracing::info!("Address updated for node {name}, now {}:{}", n.ip, n.port);
+    cnotice!("Address updated for node {name}, now {}:{}", n.ip, n.port);
     st.save_needed = true;
     true
 }
@@ -291,36 +291,37 @@ pub fn update_slots_config(
     let mut new_master = None;
     let mut changed = false;
     let (mut sender_slots, mut migrated_ours) = (0, 0);
-    for s in Slot::all() {
-        let owner = st.owner(s);
-        if claimed.contains(s) {
-            sender_slots += 1;
-            if owner == Some(*sender) {
-                st.owner_not_claiming.remove(s);
-                continue;
-            }
-            if st.importing.contains_key(&s.get()) {
-                continue;
-            }
-            let owner_epoch = owner.and_then(|o| st.node(&o)).map(|n| n.config_epoch);
-            let wins = match owner_epoch {
-                None => true,
-                Some(e) => e < sender_epoch || st.owner_not_claiming.contains(s),
-            };
-            if wins {
-                if owner == Some(me) {
-                    dirty.push(s);
-                }
-                if owner.is_some() && owner == cur_master {
-                    new_master = Some(*sender);
-                    migrated_ours += 1;
-                }
-                st.del_slot(s);
-                st.add_slot(s, *sender);
-                changed = true;
-            }
-        } else if owner == Some(*sender) {
+    for s in st.slots_of(sender).iter_fast() {
+        if !claimed.contains(s) {
             st.owner_not_claiming.insert(s);
+        }
+    }
+    for s in claimed.iter_fast() {
+        let owner = st.owner(s);
+        sender_slots += 1;
+        if owner == Some(*sender) {
+            st.owner_not_claiming.remove(s);
+            continue;
+        }
+        if st.importing.contains_key(&s.get()) {
+            continue;
+        }
+        let owner_epoch = owner.and_then(|o| st.node(&o)).map(|n| n.config_epoch);
+        let wins = match owner_epoch {
+            None => true,
+            Some(e) => e < sender_epoch || st.owner_not_claiming.contains(s),
+        };
+        if wins {
+            if owner == Some(me) {
+                dirty.push(s);
+            }
+            if owner.is_some() && owner == cur_master {
+                new_master = Some(*sender);
+                migrated_ours += 1;
+            }
+            st.del_slot(s);
+            st.add_slot(s, *sender);
+            changed = true;
         }
     }
     if !changed {
@@ -333,9 +334,7 @@ pub fn update_slots_config(
         && !cur_has_slots
         && (st.config.allow_replica_migration || sender_slots == migrated_ours)
     {
-        tracing::info!(
-            "Configuration change detected. Reconfiguring myself as a replica of {sender}"
-        );
+        cnotice!("Configuration change detected. Reconfiguring myself as a replica of {sender}");
         st.set_my_master(*sender);
         st.update_state();
         return Vec::new();
@@ -402,7 +401,7 @@ fn process_gossip(st: &mut ClusterState, sender: Option<NodeName>, gossip: &[Gos
             n.port = g.port;
             n.cport = g.cport;
             n.pport = g.pport;
-            tracing::info!(
+            cnotice!(
                 "Discovered node {} at {}:{} via gossip",
                 g.name,
                 g.ip,
@@ -446,7 +445,7 @@ pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome
             && !ctx.local_ip.is_empty()
             && st.me().ip != ctx.local_ip
         {
-            tracing::info!("IP address for this node updated to {}", ctx.local_ip);
+            cnotice!("IP address for this node updated to {}", ctx.local_ip);
             st.me_mut().ip = ctx.local_ip.clone();
             st.save_needed = true;
         }
@@ -484,7 +483,7 @@ pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome
                     out.close = true;
                     return out;
                 }
-                tracing::info!(
+                cnotice!(
                     "Handshake with node {link_node} completed, its name is {}",
                     h.sender
                 );
@@ -496,7 +495,7 @@ pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome
                 ctx.outbound_to = Some(h.sender);
                 st.save_needed = true;
             } else if link_node != h.sender {
-                tracing::info!(
+                cnotice!(
                     "PONG contains mismatching sender ID. About node {link_node} added {}",
                     h.sender
                 );
@@ -547,12 +546,12 @@ pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome
             } else {
                 st.nodes[&s].master
             };
-            let dirty = sender_master.is_some_and(|m| st.slots_of(&m) != h.myslots);
+            let dirty = sender_master.is_some_and(|m| !st.owns_exactly(&m, &h.myslots));
             if dirty && st.nodes[&s].is_master() {
                 out.dirty_slots = update_slots_config(st, &s, h.config_epoch, &h.myslots);
             }
             if dirty {
-                for slot in h.myslots.iter() {
+                for slot in h.myslots.iter_fast() {
                     let Some(owner) = st.owner(slot) else {
                         continue;
                     };
@@ -564,7 +563,7 @@ pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome
                         .get(&owner)
                         .is_some_and(|o| o.config_epoch > h.config_epoch)
                     {
-                        tracing::debug!("Node {s} has an old slot configuration, sending an UPDATE about {owner}");
+                        cdebug!("Node {s} has an old slot configuration, sending an UPDATE about {owner}");
                         send_update(st, &s, &owner);
                         break;
                     }
@@ -590,7 +589,7 @@ pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome
         return out;
     }
     let Some(s) = sender else {
-        tracing::debug!(
+        cdebug!(
             "Ignoring {} message from unknown node {}",
             msg::type_name(kind),
             h.sender
@@ -601,7 +600,7 @@ pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome
         Body::Fail { name } => {
             if let Some(n) = st.nodes.get_mut(name) {
                 if !n.has(flags::FAIL | flags::MYSELF) {
-                    tracing::info!("FAIL message received from {s} about {name}");
+                    cnotice!("FAIL message received from {s} about {name}");
                     n.flags |= flags::FAIL;
                     n.fail_time = now;
                     n.flags &= !flags::PFAIL;
@@ -654,10 +653,8 @@ fn apply_role(st: &mut ClusterState, s: &NodeName, h: &Header) {
         }
         Some(m) => {
             if st.nodes[s].is_master() {
-                for slot in Slot::all() {
-                    if st.owner(slot) == Some(*s) {
-                        st.del_slot(slot);
-                    }
+                for slot in st.slots_of(s).iter_fast() {
+                    st.del_slot(slot);
                 }
                 let n = st.nodes.get_mut(s).unwrap();
                 n.flags &= !(flags::MASTER | flags::MIGRATE_TO);
@@ -689,7 +686,7 @@ pub fn cron(st: &mut ClusterState, iteration: u64) -> Vec<NodeName> {
             continue;
         }
         if n.in_handshake() && now.saturating_sub(n.ctime) > handshake_timeout {
-            tracing::info!("Handshake with {}:{} timed out", n.ip, n.port);
+            cnotice!("Handshake with {}:{} timed out", n.ip, n.port);
             st.delete_node(name);
             continue;
         }
@@ -742,7 +739,7 @@ pub fn cron(st: &mut ClusterState, iteration: u64) -> Vec<NodeName> {
             continue;
         }
         if ping_delay.min(data_delay) > timeout && !n.has(flags::PFAIL | flags::FAIL) {
-            tracing::info!("*** NODE {name} possibly failing");
+            cnotice!("*** NODE {name} possibly failing");
             st.nodes.get_mut(name).unwrap().flags |= flags::PFAIL;
             update = true;
         }

@@ -3,11 +3,25 @@
 //! (`epochs`), the bus wire format (`bus_msg`), the bus links and gossip rules (`bus`, `gossip`)
 //! and MIGRATE (`migrate`).
 
+/// Cluster log lines go through trib-node's logger (redis-server style lines).
+macro_rules! cnotice {
+    ($($t:tt)*) => { $crate::node::log::notice(&format!($($t)*)) }
+}
+macro_rules! cwarn {
+    ($($t:tt)*) => { $crate::node::log::warning(&format!($($t)*)) }
+}
+macro_rules! cdebug {
+    ($($t:tt)*) => { $crate::node::log::log($crate::node::log::Level::Debug, &format!($($t)*)) }
+}
+
 pub mod bus;
 pub mod bus_msg;
+pub mod command_table;
 pub mod commands;
 pub mod epochs;
 pub mod gossip;
+pub mod hook;
+pub mod migrate;
 pub mod migrate_conn;
 pub mod nodes_conf;
 pub mod render;

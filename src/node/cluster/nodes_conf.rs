@@ -30,24 +30,76 @@ pub fn render(st: &ClusterState) -> String {
 
 /// Writes the file atomically: a crash leaves either the old or the new content.
 pub fn save(st: &ClusterState, path: &Path) -> std::io::Result<()> {
-    let text = render(st);
+    write_atomic(path, &render(st), true)
+}
+
+/// Writes `text` to `path` through a temporary file and a rename; `fsync` makes it durable
+/// (epoch changes must survive a crash; other changes can be re-learnt from gossip).
+pub fn write_atomic(path: &Path, text: &str, fsync: bool) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp-trib");
     {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
-        f.sync_all()?;
+        if fsync {
+            f.sync_all()?;
+        }
     }
     std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = std::fs::File::open(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        }) {
+    if fsync {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }
     }
     Ok(())
+}
+
+/// A pending nodes.conf write, taken under the state lock and performed after releasing it.
+pub struct SaveJob {
+    generation: u64,
+    path: std::path::PathBuf,
+    text: String,
+    fsync: bool,
+}
+
+impl SaveJob {
+    pub fn new(generation: u64, path: std::path::PathBuf, text: String, fsync: bool) -> SaveJob {
+        SaveJob {
+            generation,
+            path,
+            text,
+            fsync,
+        }
+    }
+
+    fn last() -> &'static std::sync::Mutex<u64> {
+        static LAST: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
+        &LAST
+    }
+
+    /// Records a synchronous save, so that older pending jobs do not overwrite it.
+    pub fn mark_written(generation: u64) {
+        let mut last = Self::last().lock().unwrap_or_else(|p| p.into_inner());
+        *last = (*last).max(generation);
+    }
+
+    /// Writes unless a newer state was written already (jobs may finish out of order).
+    pub fn write(self) {
+        let mut last = Self::last().lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation <= *last {
+            return;
+        }
+        match write_atomic(&self.path, &self.text, self.fsync) {
+            Ok(()) => *last = self.generation,
+            Err(e) => crate::node::log::warning(&format!(
+                "Could not save the cluster config {}: {e}",
+                self.path.display()
+            )),
+        }
+    }
 }
 
 fn parse_name(id: &str, line: &str) -> Result<NodeName, ConfError> {

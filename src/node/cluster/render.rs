@@ -84,29 +84,30 @@ fn slots_node_entry(st: &ClusterState, n: &ClusterNode) -> Reply {
 
 /// CLUSTER SLOTS: consecutive slots with the same owner grouped, ascending.
 pub fn slots(st: &ClusterState) -> Reply {
-    let mut out = Vec::new();
-    let mut start = 0usize;
-    while start < st.slots.len() {
-        let owner = st.slots[start];
-        let mut end = start;
-        while end + 1 < st.slots.len() && st.slots[end + 1] == owner {
-            end += 1;
+    let mut runs: Vec<(u16, u16, NodeName)> = Vec::new();
+    for (owner, set) in st.all_slot_sets() {
+        for r in set.ranges() {
+            runs.push((r.start.get(), r.end.get(), owner));
         }
-        if let Some(master) = owner.and_then(|o| st.nodes.get(&o)) {
-            let mut entry = vec![
-                Reply::Int(start as i64),
-                Reply::Int(end as i64),
-                slots_node_entry(st, master),
-            ];
-            for r in st.replicas_of(&master.name) {
-                let r = &st.nodes[&r];
-                if !r.failed() && r.repl_offset != 0 {
-                    entry.push(slots_node_entry(st, r));
-                }
+    }
+    runs.sort_by_key(|r| r.0);
+    let mut out = Vec::with_capacity(runs.len());
+    for (start, end, owner) in runs {
+        let Some(master) = st.nodes.get(&owner) else {
+            continue;
+        };
+        let mut entry = vec![
+            Reply::Int(start as i64),
+            Reply::Int(end as i64),
+            slots_node_entry(st, master),
+        ];
+        for r in st.replicas_of(&master.name) {
+            let r = &st.nodes[&r];
+            if !r.failed() && r.repl_offset != 0 {
+                entry.push(slots_node_entry(st, r));
             }
-            out.push(Reply::Array(entry));
         }
-        start = end + 1;
+        out.push(Reply::Array(entry));
     }
     Reply::Array(out)
 }
@@ -181,12 +182,13 @@ pub fn shards(st: &ClusterState) -> Reply {
 /// CLUSTER INFO text (`\r\n` lines).
 pub fn info(st: &ClusterState) -> String {
     let (mut assigned, mut ok, mut pfail, mut fail) = (0, 0, 0, 0);
-    for o in st.slots.iter().flatten() {
-        assigned += 1;
-        match st.nodes.get(o) {
-            Some(n) if n.failed() => fail += 1,
-            Some(n) if n.timed_out() => pfail += 1,
-            _ => ok += 1,
+    for (owner, set) in st.all_slot_sets() {
+        let n = set.len();
+        assigned += n;
+        match st.nodes.get(&owner) {
+            Some(node) if node.failed() => fail += n,
+            Some(node) if node.timed_out() => pfail += n,
+            _ => ok += n,
         }
     }
     let mut s = String::new();

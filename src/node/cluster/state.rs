@@ -175,7 +175,11 @@ pub const MSG_TYPES: usize = 11;
 pub struct ClusterState {
     pub myself: NodeName,
     pub nodes: HashMap<NodeName, ClusterNode>,
+    /// Owner of each slot. Mutate only through `add_slot`/`del_slot`/`rename_node`, which keep
+    /// `owned` in step.
     pub slots: Vec<Option<NodeName>>,
+    /// The same ownership per node, for O(1) counts and fast bitmaps.
+    owned: HashMap<NodeName, SlotSet>,
     /// Slots whose owner stopped claiming them in its latest message (binding kept).
     pub owner_not_claiming: SlotSet,
     pub migrating: BTreeMap<u16, NodeName>,
@@ -199,6 +203,9 @@ pub struct ClusterState {
     /// When the cluster state last became fail while I was in a minority (rejoin delay).
     pub among_minority_time: u64,
     pub next_link_id: u64,
+    save_generation: u64,
+    /// (currentEpoch, my configEpoch, lastVoteEpoch) at the last save: a change needs fsync.
+    saved_epochs: (u64, u64, u64),
 }
 
 impl ClusterState {
@@ -217,13 +224,14 @@ impl ClusterState {
             myself,
             nodes,
             slots: vec![None; SLOT_COUNT as usize],
+            owned: HashMap::new(),
             owner_not_claiming: SlotSet::new(),
             migrating: BTreeMap::new(),
             importing: BTreeMap::new(),
             current_epoch: 0,
             last_vote_epoch: 0,
             state_ok: false,
-            size: 0,
+            size: 1,
             stats_sent: [0; MSG_TYPES],
             stats_received: [0; MSG_TYPES],
             banned: HashMap::new(),
@@ -234,6 +242,8 @@ impl ClusterState {
             start_time: now_ms(),
             among_minority_time: 0,
             next_link_id: 1,
+            save_generation: 0,
+            saved_epochs: (0, 0, 0),
         }
     }
 
@@ -277,31 +287,25 @@ impl ClusterState {
         self.slots[slot.index()]
     }
     pub fn slots_of(&self, name: &NodeName) -> SlotSet {
-        let mut set = SlotSet::new();
-        for (i, o) in self.slots.iter().enumerate() {
-            if o.as_ref() == Some(name) {
-                set.insert(Slot::new(i as u16).unwrap());
-            }
-        }
-        set
+        self.owned.get(name).cloned().unwrap_or_default()
     }
     pub fn slot_count(&self, name: &NodeName) -> usize {
-        self.slots
-            .iter()
-            .filter(|o| o.as_ref() == Some(name))
-            .count()
+        self.owned.get(name).map_or(0, |s| s.len())
     }
-    /// Slot owners as sets, computed in one pass.
+    /// Slot owners as sets (only nodes owning at least one slot).
     pub fn all_slot_sets(&self) -> HashMap<NodeName, SlotSet> {
-        let mut out: HashMap<NodeName, SlotSet> = HashMap::new();
-        for (i, o) in self.slots.iter().enumerate() {
-            if let Some(o) = o {
-                out.entry(*o)
-                    .or_default()
-                    .insert(Slot::new(i as u16).unwrap());
-            }
+        self.owned
+            .iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(n, s)| (*n, s.clone()))
+            .collect()
+    }
+    /// Whether `name` owns exactly the slots of `claimed`.
+    pub fn owns_exactly(&self, name: &NodeName, claimed: &SlotSet) -> bool {
+        match self.owned.get(name) {
+            Some(s) => s == claimed,
+            None => claimed.is_empty(),
         }
-        out
     }
     /// The slots a header should claim: mine as a master, my master's as a replica.
     pub fn claimed_slots(&self) -> SlotSet {
@@ -323,12 +327,21 @@ impl ClusterState {
     }
 
     pub fn add_slot(&mut self, slot: Slot, owner: NodeName) {
-        self.slots[slot.index()] = Some(owner);
+        if let Some(old) = self.slots[slot.index()].replace(owner) {
+            if let Some(set) = self.owned.get_mut(&old) {
+                set.remove(slot);
+            }
+        }
+        self.owned.entry(owner).or_default().insert(slot);
         self.owner_not_claiming.remove(slot);
     }
     /// Unbinds a slot; like Redis, migration marks are left to the callers that clear them.
     pub fn del_slot(&mut self, slot: Slot) {
-        self.slots[slot.index()] = None;
+        if let Some(old) = self.slots[slot.index()].take() {
+            if let Some(set) = self.owned.get_mut(&old) {
+                set.remove(slot);
+            }
+        }
         self.owner_not_claiming.remove(slot);
     }
 
@@ -350,9 +363,10 @@ impl ClusterState {
         if *name == self.myself {
             return;
         }
-        for s in Slot::all() {
-            if self.slots[s.index()] == Some(*name) {
-                self.del_slot(s);
+        if let Some(set) = self.owned.remove(name) {
+            for s in set.iter_fast() {
+                self.slots[s.index()] = None;
+                self.owner_not_claiming.remove(s);
             }
         }
         self.migrating.retain(|_, t| t != name);
@@ -372,8 +386,11 @@ impl ClusterState {
         if let Some(mut n) = self.nodes.remove(old) {
             n.name = new;
             self.nodes.insert(new, n);
-            for o in self.slots.iter_mut().filter(|o| o.as_ref() == Some(old)) {
-                *o = Some(new);
+            if let Some(set) = self.owned.remove(old) {
+                for s in set.iter_fast() {
+                    self.slots[s.index()] = Some(new);
+                }
+                self.owned.insert(new, set);
             }
         }
     }
@@ -403,50 +420,52 @@ impl ClusterState {
         self.save_needed = true;
     }
 
-    /// Recomputes `state_ok` and `size` (§4.7 cluster state).
+    /// Recomputes `state_ok` and `size` (§4.7 cluster state), in Redis's order: a master
+    /// whose state is fail waits 2 s after start before computing anything, and after being in
+    /// a minority waits the rejoin delay before turning ok.
     pub fn update_state(&mut self) {
         let now = now_ms();
-        let mut ok = true;
-        if self.config.require_full_coverage {
-            for o in &self.slots {
-                match o.and_then(|o| self.nodes.get(&o)) {
-                    Some(n) if !n.failed() => {}
-                    _ => {
-                        ok = false;
-                        break;
-                    }
-                }
-            }
+        if self.i_am_master() && !self.state_ok && now.saturating_sub(self.start_time) < 2000 {
+            return;
         }
+        let mut assigned = 0;
+        let mut failed_slots = 0;
         let mut size = 0;
         let mut reachable = 0;
-        let counts = self.all_slot_sets();
-        for n in self.nodes.values() {
-            if n.is_master() && counts.get(&n.name).is_some_and(|s| !s.is_empty()) {
+        for (name, set) in &self.owned {
+            let count = set.len();
+            if count == 0 {
+                continue;
+            }
+            assigned += count;
+            let Some(n) = self.nodes.get(name) else {
+                failed_slots += count;
+                continue;
+            };
+            if n.failed() {
+                failed_slots += count;
+            }
+            if n.is_master() {
                 size += 1;
                 if !n.failed() && !n.timed_out() {
                     reachable += 1;
                 }
             }
         }
+        let mut ok = !self.config.require_full_coverage
+            || (assigned == SLOT_COUNT as usize && failed_slots == 0);
         self.size = size;
-        let quorum = size / 2 + 1;
-        if reachable < quorum {
+        if reachable < size / 2 + 1 {
             ok = false;
             self.among_minority_time = now;
         }
-        if ok && !self.state_ok {
-            // A master waits a moment after start (and after being in a minority) before
-            // accepting writes, so it can learn of a newer configuration first.
+        if ok != self.state_ok {
             let rejoin = self.config.node_timeout.clamp(500, 5000);
-            if self.i_am_master() && now.saturating_sub(self.start_time) < 2000 {
+            if ok && self.i_am_master() && now.saturating_sub(self.among_minority_time) < rejoin {
                 return;
             }
-            if self.among_minority_time != 0 && now - self.among_minority_time < rejoin {
-                return;
-            }
+            self.state_ok = ok;
         }
-        self.state_ok = ok;
     }
 
     /// Endpoint a redirect or CLUSTER SLOTS shows for a node (`cluster-preferred-endpoint-type`).
@@ -458,22 +477,47 @@ impl ClusterState {
         }
     }
 
+    fn epochs(&self) -> (u64, u64, u64) {
+        (
+            self.current_epoch,
+            self.me().config_epoch,
+            self.last_vote_epoch,
+        )
+    }
+
     /// Writes nodes.conf now (fsync'd) when there is a path.
     pub fn save_now(&mut self) -> std::io::Result<()> {
         self.save_needed = false;
+        self.saved_epochs = self.epochs();
+        self.save_generation += 1;
         match &self.conf_path {
-            Some(p) => super::nodes_conf::save(self, p),
+            Some(p) => {
+                super::nodes_conf::write_atomic(p, &super::nodes_conf::render(self), true)?;
+                super::nodes_conf::SaveJob::mark_written(self.save_generation);
+                Ok(())
+            }
             None => Ok(()),
         }
     }
 
-    /// Saves when a mutation asked for it; logs instead of failing (the caller keeps serving).
-    pub fn save_if_needed(&mut self) {
-        if self.save_needed {
-            if let Err(e) = self.save_now() {
-                tracing::warn!("Could not save the cluster config: {e}");
-            }
+    /// The pending save, if a mutation asked for one: render now (under the lock), write
+    /// later (`SaveJob::write`, after the lock is released).
+    pub fn take_save(&mut self) -> Option<super::nodes_conf::SaveJob> {
+        if !self.save_needed {
+            return None;
         }
+        self.save_needed = false;
+        let path = self.conf_path.clone()?;
+        let epochs = self.epochs();
+        let fsync = epochs != self.saved_epochs;
+        self.saved_epochs = epochs;
+        self.save_generation += 1;
+        Some(super::nodes_conf::SaveJob::new(
+            self.save_generation,
+            path,
+            super::nodes_conf::render(self),
+            fsync,
+        ))
     }
 
     pub fn new_link_id(&mut self) -> u64 {
