@@ -304,31 +304,28 @@ impl ClusterView {
         self.disagreeing().is_empty()
     }
 
-    /// Nodes whose signature differs from the most common one (empty when all agree).
+    /// Nodes whose slot map differs from the most common one (empty when all agree).
+    /// Compares bitmaps, not signature strings: rendering 16384-slot ranges for every line of
+    /// every node's table is what made a 30-node check slow.
     pub fn disagreeing(&self) -> Vec<&ClusterNode> {
-        let sigs: Vec<String> = self.nodes.iter().map(ClusterView::signature_of).collect();
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for s in &sigs {
-            *counts.entry(s.as_str()).or_default() += 1;
-        }
-        if counts.len() <= 1 {
+        let maps: Vec<Vec<(&str, &SlotSet)>> =
+            self.nodes.iter().map(|n| slot_map(&n.table)).collect();
+        let count = |m: &Vec<(&str, &SlotSet)>| maps.iter().filter(|o| *o == m).count();
+        let counts: Vec<usize> = maps.iter().map(count).collect();
+        if counts.iter().all(|&c| c == maps.len()) {
             return Vec::new();
         }
         // The majority opinion is "right"; ties go to the entry node's opinion.
-        let best = counts.values().copied().max().unwrap_or(0);
-        let majority = if counts[sigs[0].as_str()] == best {
-            sigs[0].clone()
+        let best = counts.iter().copied().max().unwrap_or(0);
+        let majority = if counts.first() == Some(&best) {
+            0
         } else {
-            counts
-                .iter()
-                .find(|(_, &c)| c == best)
-                .map(|(s, _)| s.to_string())
-                .unwrap_or_default()
+            counts.iter().position(|&c| c == best).unwrap_or(0)
         };
         self.nodes
             .iter()
-            .zip(&sigs)
-            .filter(|(_, s)| **s != majority)
+            .zip(&maps)
+            .filter(|(_, m)| **m != maps[majority])
             .map(|(n, _)| n)
             .collect()
     }
@@ -344,6 +341,18 @@ impl ClusterView {
             })
             .collect()
     }
+}
+
+/// One table's opinion of who owns what: (id, slots) for every node with slots, sorted by id.
+/// Equal for two tables exactly when their redis-cli signatures are equal.
+pub fn slot_map(table: &[NodeLine]) -> Vec<(&str, &SlotSet)> {
+    let mut m: Vec<(&str, &SlotSet)> = table
+        .iter()
+        .filter(|l| !l.slots.is_empty())
+        .map(|l| (l.id.as_str(), &l.slots))
+        .collect();
+    m.sort_by(|a, b| a.0.cmp(b.0));
+    m
 }
 
 /// The `slots` signature of one CLUSTER NODES table, redis-cli's byte-comparable form.

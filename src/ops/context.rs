@@ -14,6 +14,19 @@ pub struct Context {
 
 impl Context {
     pub fn resolve(global: &GlobalArgs, out: Reporter) -> Result<Context> {
+        // Never talk plaintext to a node the user meant to reach over TLS.
+        if global.tls
+            || global.cacert.is_some()
+            || global.cacertdir.is_some()
+            || global.cert.is_some()
+            || global.key.is_some()
+            || global.sni.is_some()
+            || global.insecure
+        {
+            return Err(crate::exit::Fail::usage(
+                "TLS is not supported by this build of trib yet (--tls, --cacert, --cacertdir, --cert, --key, --sni, --insecure)",
+            ));
+        }
         let mut pass = global.pass.clone();
         if global.askpass {
             pass = Some(

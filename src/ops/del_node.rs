@@ -1,7 +1,8 @@
 //! `trib del-node ENTRY ID`: remove a node that owns no slots, alive or dead. Orphaned
 //! replicas are moved to the master with the fewest replicas, CLUSTER FORGET goes to every
 //! other node concurrently (a failure on one node does not stop the others; failures are
-//! reported and fail the run), then CLUSTER RESET SOFT on the removed node when it is alive.
+//! reported and fail the run; a node that already forgot it counts as done, so a re-run
+//! finishes an interrupted removal), then CLUSTER RESET SOFT on the removed node when alive.
 
 use anyhow::Result;
 use futures_util::future::join_all;
@@ -95,9 +96,16 @@ pub async fn run(args: &DelNodeArgs, ctx: &Context) -> Result<ExitCode> {
         async move { (n, n.conn.request(["CLUSTER", "FORGET", id.as_str()]).await) }
     });
     for (n, r) in join_all(forgets).await {
-        if let Err(e) = r {
-            out.err(&format!("Node {} replied with error: {e}", n.addr));
-            failures.push(format!("{}: CLUSTER FORGET: {e}", n.addr));
+        match r {
+            // Already forgotten (an earlier, interrupted del-node): the goal is reached.
+            Err(e) if e.to_string().starts_with("ERR Unknown node") => {
+                out.line(&format!("*** {} had already forgotten the node", n.addr));
+            }
+            Err(e) => {
+                out.err(&format!("Node {} replied with error: {e}", n.addr));
+                failures.push(format!("{}: CLUSTER FORGET: {e}", n.addr));
+            }
+            Ok(_) => {}
         }
     }
     if alive {

@@ -2,7 +2,6 @@
 //! NODES until a condition holds, printing redis-cli's `Waiting for the cluster to join` and a
 //! dot per second; on timeout, fail naming what is still missing. redis-cli waits forever.
 
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -10,7 +9,7 @@ use futures_util::future::join_all;
 
 use crate::cluster::conn::NodeConn;
 use crate::cluster::nodes::NodeLine;
-use crate::cluster::view::{fetch_table, signature};
+use crate::cluster::view::{fetch_table, slot_map};
 use crate::exit::Fail;
 use crate::output::Reporter;
 
@@ -23,7 +22,6 @@ pub fn join_timeout(nodes: usize) -> Duration {
 /// `expected` nodes, none still in handshake or without address, and all slot maps agree.
 pub fn not_joined(names: &[String], tables: &[Vec<NodeLine>], expected: usize) -> Option<String> {
     let mut reasons = Vec::new();
-    let mut sigs = BTreeSet::new();
     for (name, table) in names.iter().zip(tables) {
         let known = table
             .iter()
@@ -32,9 +30,9 @@ pub fn not_joined(names: &[String], tables: &[Vec<NodeLine>], expected: usize) -
         if known != expected {
             reasons.push(format!("{name} knows {known} of {expected} nodes"));
         }
-        sigs.insert(signature(table));
     }
-    if reasons.is_empty() && sigs.len() > 1 {
+    let first = tables.first().map(|t| slot_map(t));
+    if reasons.is_empty() && tables.iter().any(|t| Some(slot_map(t)) != first) {
         reasons.push("nodes don't agree about the slots configuration yet".to_string());
     }
     (!reasons.is_empty()).then(|| reasons.join("; "))

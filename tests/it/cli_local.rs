@@ -20,6 +20,9 @@ fn demo_runs_to_the_end_on_redis_server() {
         "[OK] Loaded 300 keys: 50 of each type",
         "[OK] trib check: the cluster is healthy",
         "joined as an empty master",
+        "[OK] trib reshard: moved 1000 slots (and their keys) to the new master",
+        "[OK] trib rebalance: slots evened out across 4 masters",
+        "[OK] trib check: healthy again",
         "[OK] All 300 keys read back intact from their owners",
         "[OK] Demo finished; every server it started is stopped.",
     ] {

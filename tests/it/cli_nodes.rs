@@ -177,6 +177,25 @@ fn add_and_delete_nodes() {
             1
         );
 
+        // Resuming an interrupted removal: a node that already forgot the id is not an error.
+        cluster.nodes[1]
+            .cmd(&["CLUSTER", "FORGET", &ids[4]])
+            .unwrap();
+        let run = trib(&["del-node", &entry, &ids[4]], None);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stdout
+                .contains(&format!("*** {} had already forgotten the node", a[1])),
+            "{run:?}"
+        );
+        for i in [0, 1, 2, 5] {
+            assert!(
+                !knows(&cluster.nodes[i], &ids[4]),
+                "{} still knows node 4",
+                a[i]
+            );
+        }
+
         // A dead replica can be removed too (redis-cli cannot).
         cluster.nodes[5].kill();
         let run = trib(&["del-node", &entry, &ids[5]], None);
