@@ -13,6 +13,7 @@ mod cli_support;
 mod cli_view;
 mod client_redirects;
 mod migrate_engine;
+mod migrate_fix;
 mod migrate_interactive;
 mod migrate_live;
 mod migrate_reshard;
