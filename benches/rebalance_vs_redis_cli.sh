@@ -2,7 +2,7 @@
 # trib rebalance vs redis-cli --cluster rebalance after adding an empty master, side by side.
 #
 # 3 redis-server masters on 127.0.0.1 with N string keys of 32 bytes, plus a 4th empty master
-# added with add-node. Each round, each tool runs `rebalance --use-empty-masters` (4096 slots
+# added with add-node (replica migration off, so a drained master stays a master). Each round, each tool runs `rebalance --use-empty-masters` (4096 slots
 # move to the new master from all three) and then drains it back with `--weight <new>=0`;
 # the tools alternate their order between rounds. Prints timings, medians and ratios.
 #
@@ -35,6 +35,7 @@ for i in 1 2 3 4; do
     mkdir -p "$WORK/n$port"
     redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-port "$bus" \
         --cluster-config-file nodes.conf --cluster-node-timeout 5000 --save "" --appendonly no \
+        --cluster-allow-replica-migration no \
         --dir "$WORK/n$port" --logfile "$WORK/n$port/log" --daemonize yes --pidfile "$WORK/n$port/pid"
     PORTS+=("$port")
 done

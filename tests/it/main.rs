@@ -15,6 +15,7 @@ mod client_redirects;
 mod migrate_engine;
 mod migrate_fix;
 mod migrate_interactive;
+mod migrate_interrupt;
 mod migrate_live;
 mod migrate_reshard;
 mod migrate_support;
