@@ -63,7 +63,6 @@ ID_B=$(redis-cli -p "${PORTS[1]}" cluster myid)
 echo "keys per master: $(for p in "${PORTS[@]}"; do redis-cli -p "$p" dbsize; done | tr '\n' ' ')"
 
 declare -A TIMES
-PEAK_RSS=0
 
 # one move: tool, from, to; prints seconds
 move() {
@@ -73,8 +72,7 @@ move() {
         trib)
             /usr/bin/time -f '%M' -o "$WORK/rss" "$TRIB" reshard "$A" --from "$from" --to "$to" \
                 --slots 4096 --yes >"$WORK/out" 2>&1
-            local rss; rss=$(tail -1 "$WORK/rss")
-            [ "$rss" -gt "$PEAK_RSS" ] && PEAK_RSS=$rss
+            tail -1 "$WORK/rss" >>"$WORK/rss_all"   # move runs in a subshell: keep it in a file
             ;;
         cli10)
             redis-cli --cluster reshard "$A" --cluster-from "$from" --cluster-to "$to" \
@@ -103,6 +101,7 @@ for r in $(seq "$ROUNDS"); do
     for tool in $order; do run_tool "$tool"; done
 done
 
+PEAK_RSS=$(sort -n "$WORK/rss_all" | tail -1)
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 MT=$(echo "${TIMES[trib]}" | median)
 M10=$(echo "${TIMES[cli10]}" | median)

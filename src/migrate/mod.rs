@@ -12,6 +12,7 @@ pub mod keys;
 pub mod setslot;
 pub mod transfer;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -85,6 +86,9 @@ pub struct MigrateReport {
     pub slots_moved: usize,
     pub keys_moved: u64,
     pub failed: Vec<FailedSlot>,
+    /// Slots left where they were because the run was stopped.
+    pub not_moved: usize,
+    pub interrupted: bool,
     pub elapsed_ms: u128,
 }
 
@@ -98,11 +102,26 @@ impl MigrateReport {
 pub struct Engine {
     nodes: Vec<EngineNode>,
     opts: MigrateOptions,
+    stop: Arc<AtomicBool>,
 }
 
 impl Engine {
     pub fn new(nodes: Vec<EngineNode>, opts: MigrateOptions) -> Engine {
-        Engine { nodes, opts }
+        Engine {
+            nodes,
+            opts,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// A flag that, once set (e.g. on Ctrl-C), makes the engine finish the slots it has opened
+    /// and open no more, so an interrupted run leaves no open slot behind.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
     }
 
     pub fn options(&self) -> &MigrateOptions {
@@ -139,6 +158,9 @@ impl Engine {
         let mut running = futures_util::stream::FuturesUnordered::new();
         loop {
             while let Some(i) = next_startable(&pending, &busy, per_node) {
+                if self.stopping() {
+                    break;
+                }
                 let t = pending.remove(i);
                 busy.start(&t);
                 let sink = sink.clone();
@@ -154,10 +176,13 @@ impl Engine {
                     report.slots_moved += outcome.slots_moved;
                     report.keys_moved += outcome.keys_moved;
                     report.failed.extend(outcome.failed);
+                    report.not_moved += outcome.not_moved;
                 }
                 None => break,
             }
         }
+        report.interrupted = self.stopping();
+        report.not_moved += pending.iter().map(|t| t.slots.len()).sum::<usize>();
         report.elapsed_ms = started.elapsed().as_millis();
         report
     }

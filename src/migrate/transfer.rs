@@ -16,6 +16,8 @@ pub struct TransferOutcome {
     pub slots_moved: usize,
     pub keys_moved: u64,
     pub failed: Vec<FailedSlot>,
+    /// Slots not started because the run was stopped.
+    pub not_moved: usize,
 }
 
 pub async fn run(engine: &Engine, t: &Transfer, sink: &dyn EventSink) -> TransferOutcome {
@@ -51,6 +53,12 @@ pub async fn run(engine: &Engine, t: &Transfer, sink: &dyn EventSink) -> Transfe
     let ends = Ends { source, target };
     let opts = engine.options();
     for chunk in t.slots.chunks(OPEN_CHUNK) {
+        // Stopping: the opened chunk is finished (clients may already have written new keys
+        // to the target through ASK, so closing it early could strand them); no new chunk opens.
+        if engine.stopping() {
+            outcome.not_moved += chunk.len();
+            continue;
+        }
         let (opened, failed) = open(source, &t.source, target, &t.target, chunk).await;
         for (slot, reason) in failed {
             fail(&mut outcome, slot, reason);

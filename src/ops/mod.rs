@@ -9,6 +9,7 @@ pub mod context;
 pub mod create;
 pub mod del_node;
 pub mod demo;
+pub mod fix;
 pub mod generate;
 pub mod info;
 pub mod join;
@@ -50,6 +51,7 @@ pub async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::Call(args) => call::run(&args, &ctx).await,
         Command::SetTimeout(args) => set_timeout::run(&args, &ctx).await,
         Command::Reshard(args) => reshard::run(&args, &ctx).await,
+        Command::Fix(args) => fix::run(&args, &ctx).await,
         Command::Rebalance(args) => rebalance::run(&args, &ctx).await,
         Command::Sandbox(args) => sandbox::run(&args, &ctx).await,
         Command::Demo(args) => Box::pin(demo::run(&args, &ctx)).await,

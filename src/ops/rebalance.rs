@@ -9,7 +9,9 @@ use crate::cli::RebalanceArgs;
 use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::parse_entry;
-use crate::ops::slot_moves::{execute, load_settled, move_options, plan_node, require_healthy};
+use crate::ops::slot_moves::{
+    execute, load_settled, move_options, outcome, plan_node, require_healthy,
+};
 use crate::ops::Context;
 use crate::plan::rebalance::{plan_rebalance, RebalanceOutcome, WeightedNode};
 
@@ -78,11 +80,7 @@ pub async fn run(args: &RebalanceArgs, ctx: &Context) -> Result<ExitCode> {
     let report = execute(&view, &plan.transfers, opts, ctx).await;
     ctx.out
         .json(&json!({"ok": report.ok(), "plan": plan, "report": report}));
-    if report.ok() {
-        Ok(ExitCode::Success)
-    } else {
-        Err(Fail::reported())
-    }
+    outcome(&report)
 }
 
 /// `id=w` pairs; the id may be a prefix of any node's id (redis-cli matches replicas too, where

@@ -11,7 +11,9 @@ use crate::cli::ReshardArgs;
 use crate::cluster::view::{ClusterNode, ClusterView};
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::parse_entry;
-use crate::ops::slot_moves::{execute, load_settled, move_options, plan_node, require_healthy};
+use crate::ops::slot_moves::{
+    execute, load_settled, move_options, outcome, plan_node, require_healthy,
+};
 use crate::ops::Context;
 use crate::output::ask::{ask_line, ask_note};
 use crate::output::cluster::node_block;
@@ -84,11 +86,7 @@ pub async fn run(args: &ReshardArgs, ctx: &Context) -> Result<ExitCode> {
     let report = execute(&view, &plan.transfers, opts, ctx).await;
     ctx.out
         .json(&json!({"ok": report.ok(), "plan": plan, "report": report}));
-    if report.ok() {
-        Ok(ExitCode::Success)
-    } else {
-        Err(Fail::reported())
-    }
+    outcome(&report)
 }
 
 /// The same questions on a terminal: menus of the masters instead of typed ids.

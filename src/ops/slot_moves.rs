@@ -10,7 +10,7 @@ use anyhow::Result;
 use crate::addr::NodeAddr;
 use crate::cli::MoveArgs;
 use crate::cluster::view::{ClusterNode, ClusterView, SkipReason};
-use crate::exit::Fail;
+use crate::exit::{ExitCode, Fail};
 use crate::migrate::{
     response_timeout_for, Engine, EngineNode, MigrateOptions, MigrateReport, DEFAULT_BATCH_KEYS,
     DEFAULT_PARALLEL,
@@ -149,6 +149,20 @@ pub fn plan_node(view: &ClusterView, id: &str) -> Option<PlanNode> {
     })
 }
 
+/// The exit code for a finished run: 0, 1 when slots failed, 130 when interrupted.
+pub fn outcome(report: &MigrateReport) -> Result<ExitCode> {
+    if report.interrupted {
+        Err(anyhow::Error::new(Fail {
+            code: ExitCode::Interrupted,
+            message: String::new(),
+        }))
+    } else if report.ok() {
+        Ok(ExitCode::Success)
+    } else {
+        Err(Fail::reported())
+    }
+}
+
 /// Runs the transfers with progress on stderr (or NDJSON on stdout) and prints the outcome:
 /// `[OK]` with counts, or every slot given up with `[ERR]` (the caller exits 1).
 pub async fn execute(
@@ -165,9 +179,26 @@ pub async fn execute(
         })
         .collect();
     let engine = Engine::new(nodes, opts);
+    let stop = engine.stop_flag();
+    // Ctrl-C: finish the slots in flight and open no more; a second Ctrl-C quits at once.
+    let listener = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(ExitCode::Interrupted.code());
+            }
+        }
+    });
     let sink = Arc::new(Progress::new(ctx.out.mode(), ctx.out.interactive));
     let report = engine.run(transfers, sink).await;
+    listener.abort();
     let secs = report.elapsed_ms as f64 / 1000.0;
+    if report.interrupted {
+        ctx.out.err(&format!(
+            "Interrupted: {} slots moved, {} left where they were.",
+            report.slots_moved, report.not_moved
+        ));
+    }
     if report.ok() {
         ctx.out.ok(&format!(
             "Moved {} slots and {} keys in {secs:.2} s.",

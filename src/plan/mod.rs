@@ -2,6 +2,7 @@
 //! printable, serialisable to JSON, and tested without sockets.
 pub mod create;
 
+pub mod fix;
 pub mod moves;
 pub mod rebalance;
 pub mod reshard;

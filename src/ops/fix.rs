@@ -1,0 +1,380 @@
+//! `trib fix`: the check, then repairs with the migration engine: open slots (an interrupted
+//! move is resumed, keys left on importing nodes go to the owner, a slot open on its owner
+//! alone is closed) and uncovered slots (given to the master holding their keys, or to the
+//! master with the fewest slots). Coverage is fixed before open slots, unlike redis-cli, whose
+//! MIGRATEs then fail with CLUSTERDOWN. Multiple owners are reported, not fixed. Exit 0 only
+//! when the cluster is healthy afterwards.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Result;
+use futures_util::future::join_all;
+use serde_json::json;
+
+use crate::cli::FixArgs;
+use crate::cluster::conn::NodeConn;
+use crate::cluster::health::Health;
+use crate::cluster::view::ClusterView;
+use crate::exit::{ExitCode, Fail};
+use crate::migrate::keys::{drain_slot, Ends};
+use crate::migrate::setslot::setslot_many;
+use crate::migrate::{Engine, EngineNode, MigrateOptions};
+use crate::ops::common::{check_section, dbsizes, parse_entry};
+use crate::ops::slot_moves::{load_settled, move_options};
+use crate::ops::Context;
+use crate::output::progress::Progress;
+use crate::output::Answer;
+use crate::plan::fix::{plan_open_slot, plan_uncovered, FixAction, SlotState};
+use crate::plan::moves::Transfer;
+use crate::slot::Slot;
+
+pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
+    let entry = parse_entry(&args.entry.node)?;
+    let opts = move_options(&args.moves, ctx)?;
+    let view = load_settled(&entry, ctx, &opts).await?;
+    let sizes = dbsizes(&view).await;
+    let health = check_section(&view, &sizes, args.search_multiple_owners, true, &ctx.out).await?;
+    let unreachable = view.unreachable_masters();
+    if unreachable > 0
+        && !args.fix_with_unreachable_masters
+        && (!health.open_slots.is_empty() || health.uncovered_count > 0)
+    {
+        return Err(Fail::failure(format!(
+            "*** Fixing with {unreachable} unreachable master(s) is dangerous: their slots would be \
+             treated as uncovered and given to reachable nodes. If you really want to proceed use \
+             --fix-with-unreachable-masters."
+        )));
+    }
+    let mut failures = Vec::new();
+    let mut actions = Vec::new();
+    // Coverage first: with an uncovered slot the cluster is down (full coverage required) and
+    // every MIGRATE of the open-slot fixes would fail with CLUSTERDOWN (redis-cli's order).
+    let (view, health) = if health.uncovered_count > 0 {
+        if let Err(e) = fix_coverage(&view, args, ctx, &mut actions).await {
+            ctx.out.err(&e.to_string());
+            failures.push(e.to_string());
+        }
+        if args.dry_run {
+            (view, health)
+        } else {
+            let view = load_settled(&entry, ctx, &opts).await?;
+            let health = Health::assess(&view);
+            (view, health)
+        }
+    } else {
+        (view, health)
+    };
+    for &s in &health.open_slots {
+        let Some(slot) = Slot::new(s) else { continue };
+        ctx.out.step(&format!("Fixing open slot {slot}"));
+        let state = slot_state(&view, slot).await;
+        let action = plan_open_slot(&state);
+        if args.dry_run {
+            ctx.out
+                .line(&format!("    would {}", describe(&view, &action)));
+        } else if let Err(e) = apply(&view, slot, &action, &opts, ctx).await {
+            ctx.out.err(&format!("slot {slot}: {e}"));
+            failures.push(format!("slot {slot}: {e}"));
+        }
+        actions.push(json!({"slot": slot, "fix": action}));
+    }
+    if args.dry_run {
+        ctx.out
+            .json(&json!({"ok": true, "dry_run": true, "actions": actions}));
+        return Ok(ExitCode::Success);
+    }
+    let after = load_settled(&entry, ctx, &opts).await?;
+    let problems = Health::assess(&after).problems();
+    ctx.out.json(&json!({
+        "ok": failures.is_empty() && problems.is_empty(),
+        "actions": actions,
+        "failures": failures,
+        "problems": problems,
+    }));
+    if !failures.is_empty() || !problems.is_empty() {
+        let mut all = failures;
+        all.extend(problems);
+        return Err(Fail::failure(format!(
+            "the cluster still has problems: {}",
+            all.join("; ")
+        )));
+    }
+    ctx.out.ok("The cluster is healthy.");
+    Ok(ExitCode::Success)
+}
+
+/// COUNTKEYSINSLOT on every master, concurrently.
+async fn key_counts(view: &ClusterView, slot: Slot) -> HashMap<String, u64> {
+    let masters: Vec<_> = view.masters().collect();
+    let slot_text = slot.get().to_string();
+    let counts = join_all(masters.iter().map(|m| {
+        m.conn
+            .request_int(["CLUSTER", "COUNTKEYSINSLOT", &slot_text])
+    }))
+    .await;
+    masters
+        .iter()
+        .zip(counts)
+        .filter_map(|(m, c)| c.ok().map(|n| (m.id.clone(), n.max(0) as u64)))
+        .collect()
+}
+
+async fn slot_state(view: &ClusterView, slot: Slot) -> SlotState {
+    let masters: Vec<_> = view.masters().collect();
+    SlotState {
+        slot: Some(slot),
+        owners: masters
+            .iter()
+            .filter(|m| m.slots.contains(slot))
+            .map(|m| m.id.clone())
+            .collect(),
+        migrating: masters
+            .iter()
+            .flat_map(|m| {
+                m.migrating
+                    .iter()
+                    .filter(|(s, _)| *s == slot)
+                    .map(|(_, to)| (m.id.clone(), to.clone()))
+            })
+            .collect(),
+        importing: masters
+            .iter()
+            .flat_map(|m| {
+                m.importing
+                    .iter()
+                    .filter(|(s, _)| *s == slot)
+                    .map(|(_, from)| (m.id.clone(), from.clone()))
+            })
+            .collect(),
+        keys: key_counts(view, slot).await,
+        masters: masters.iter().map(|m| m.id.clone()).collect(),
+    }
+}
+
+fn name(view: &ClusterView, id: &str) -> String {
+    view.by_id(id)
+        .map(|n| n.addr.to_string())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn describe(view: &ClusterView, action: &FixAction) -> String {
+    let names = |ids: &[String]| {
+        ids.iter()
+            .map(|i| name(view, i))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match action {
+        FixAction::Resume { source, target } => format!(
+            "finish moving the slot from {} to {}",
+            name(view, source),
+            name(view, target)
+        ),
+        FixAction::ToOwner { owner, from } => format!(
+            "move the slot's keys from {} to its owner {} and close it there",
+            names(from),
+            name(view, owner)
+        ),
+        FixAction::Close { nodes } => format!("close the slot on {}", names(nodes)),
+        FixAction::ResumeAndClose {
+            source,
+            target,
+            close,
+        } => format!(
+            "finish moving the slot from {} to {} and close it on {}",
+            name(view, source),
+            name(view, target),
+            names(close)
+        ),
+        FixAction::Unfixable { reason } => format!("not fix it: {reason}"),
+    }
+}
+
+fn conn<'a>(view: &'a ClusterView, id: &str) -> Result<&'a NodeConn> {
+    view.by_id(id)
+        .map(|n| &n.conn)
+        .ok_or_else(|| Fail::failure(format!("node {id} is not connected")))
+}
+
+async fn stable(view: &ClusterView, slot: Slot, nodes: &[String]) -> Result<()> {
+    for id in nodes {
+        let c = conn(view, id)?;
+        if let Some(Err(e)) = setslot_many(c, &[slot], "STABLE", None).await.pop() {
+            return Err(Fail::failure(format!(
+                "{}: CLUSTER SETSLOT {slot} STABLE: {e}",
+                c.addr
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn resume(
+    view: &ClusterView,
+    slot: Slot,
+    source: &str,
+    target: &str,
+    opts: &MigrateOptions,
+    ctx: &Context,
+) -> Result<()> {
+    let nodes = view
+        .masters()
+        .map(|n| EngineNode {
+            id: n.id.clone(),
+            conn: n.conn.clone(),
+        })
+        .collect();
+    let engine = Engine::new(nodes, opts.clone());
+    let sink = Arc::new(Progress::new(ctx.out.mode(), ctx.out.interactive));
+    let report = engine
+        .run(
+            &[Transfer {
+                source: source.to_string(),
+                target: target.to_string(),
+                slots: vec![slot],
+            }],
+            sink,
+        )
+        .await;
+    match report.failed.first() {
+        None => Ok(()),
+        Some(f) => Err(Fail::failure(f.reason.clone())),
+    }
+}
+
+async fn apply(
+    view: &ClusterView,
+    slot: Slot,
+    action: &FixAction,
+    opts: &MigrateOptions,
+    ctx: &Context,
+) -> Result<()> {
+    ctx.out.line(&format!("    {}", describe(view, action)));
+    match action {
+        FixAction::Resume { source, target } => resume(view, slot, source, target, opts, ctx).await,
+        FixAction::ResumeAndClose {
+            source,
+            target,
+            close,
+        } => {
+            resume(view, slot, source, target, opts, ctx).await?;
+            stable(view, slot, close).await
+        }
+        FixAction::Close { nodes } => stable(view, slot, nodes).await,
+        FixAction::ToOwner { owner, from } => {
+            let owner_conn = conn(view, owner)?;
+            for id in from {
+                let c = conn(view, id)?;
+                // IMPORTING lets MIGRATE run for a slot the node does not own.
+                if let Some(Err(e)) = setslot_many(c, &[slot], "IMPORTING", Some(owner))
+                    .await
+                    .pop()
+                {
+                    return Err(Fail::failure(format!(
+                        "{}: CLUSTER SETSLOT {slot} IMPORTING: {e}",
+                        c.addr
+                    )));
+                }
+                let ends = Ends {
+                    source: c,
+                    target: owner_conn,
+                };
+                drain_slot(&ends, slot, opts, &|_| {})
+                    .await
+                    .map_err(Fail::failure)?;
+            }
+            stable(view, slot, from).await?;
+            for m in view.masters().filter(|m| m.id != *owner) {
+                if let Some(Err(e)) = setslot_many(&m.conn, &[slot], "NODE", Some(owner))
+                    .await
+                    .pop()
+                {
+                    ctx.out
+                        .warn(&format!("{}: CLUSTER SETSLOT {slot} NODE: {e}", m.addr));
+                }
+            }
+            Ok(())
+        }
+        FixAction::Unfixable { reason } => Err(Fail::failure(reason.clone())),
+    }
+}
+
+/// Uncovered slots: to the one master holding their keys, or to the master with the fewest
+/// slots; slots with keys on several masters are reported. Asks first unless `--yes`.
+async fn fix_coverage(
+    view: &ClusterView,
+    args: &FixArgs,
+    ctx: &Context,
+    actions: &mut Vec<serde_json::Value>,
+) -> Result<()> {
+    ctx.out.step("Fixing slots coverage...");
+    let covered = view.covered();
+    let uncovered: Vec<Slot> = Slot::all().filter(|s| !covered.contains(*s)).collect();
+    let Some(fewest) = view.masters().min_by_key(|m| m.slots.len()) else {
+        return Err(Fail::failure("no master to cover the slots with"));
+    };
+    let mut assign: HashMap<String, Vec<Slot>> = HashMap::new();
+    let mut unfixable = Vec::new();
+    for &slot in &uncovered {
+        let counts = key_counts(view, slot).await;
+        let holders: Vec<String> = view
+            .masters()
+            .filter(|m| counts.get(&m.id).copied().unwrap_or(0) > 0)
+            .map(|m| m.id.clone())
+            .collect();
+        match plan_uncovered(&holders, &fewest.id) {
+            Some(owner) => assign.entry(owner).or_default().push(slot),
+            None => unfixable.push(slot),
+        }
+    }
+    for (owner, slots) in &assign {
+        let list: crate::slot::SlotSet = slots.iter().copied().collect();
+        ctx.out.line(&format!(
+            "    cover {} slot(s) {} with {}",
+            slots.len(),
+            list.ranges_comma(),
+            name(view, owner)
+        ));
+        actions.push(json!({"cover": slots, "with": owner}));
+    }
+    if args.dry_run || assign.is_empty() {
+        return report_unfixable(&unfixable);
+    }
+    if !args.yes
+        && ctx
+            .out
+            .confirm("Fix these slots by covering them as shown?")?
+            != Answer::Yes
+    {
+        return Err(Fail::failure("coverage fix declined"));
+    }
+    for (owner, slots) in &assign {
+        let c = conn(view, owner)?;
+        let mut cmd = redis::cmd("CLUSTER");
+        cmd.arg("ADDSLOTS");
+        for s in slots {
+            cmd.arg(s.get());
+        }
+        c.query(&cmd).await.map_err(|e| {
+            Fail::failure(format!(
+                "{}: CLUSTER ADDSLOTS: {}",
+                c.addr,
+                crate::cluster::conn::describe(&e)
+            ))
+        })?;
+        let _ = c.request(["CLUSTER", "BUMPEPOCH"]).await;
+    }
+    report_unfixable(&unfixable)
+}
+
+fn report_unfixable(slots: &[Slot]) -> Result<()> {
+    if slots.is_empty() {
+        return Ok(());
+    }
+    let set: crate::slot::SlotSet = slots.iter().copied().collect();
+    Err(Fail::failure(format!(
+        "uncovered slot(s) {} have keys on several masters; trib does not fix that yet",
+        set.ranges_comma()
+    )))
+}

@@ -1,0 +1,243 @@
+//! The fix plan for one open slot or one uncovered slot, following redis-cli's cases (§2.4):
+//! an interrupted move (migrating on one master, importing on another) is resumed; keys left on
+//! importing nodes go to the owner; a slot open on its owner alone is closed. Pure: the caller
+//! gathers the slot's state (claims, open markers, key counts) and executes the action.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::slot::Slot;
+
+/// What the masters say about one slot.
+#[derive(Debug, Clone, Default)]
+pub struct SlotState {
+    pub slot: Option<Slot>,
+    /// Masters that own the slot in their own view, in view order.
+    pub owners: Vec<String>,
+    /// `(node, to)` for masters that have the slot MIGRATING.
+    pub migrating: Vec<(String, String)>,
+    /// `(node, from)` for masters that have the slot IMPORTING.
+    pub importing: Vec<(String, String)>,
+    /// Keys in the slot per master (masters without keys may be absent).
+    pub keys: HashMap<String, u64>,
+    /// Every master in view order (for tie-breaking).
+    pub masters: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum FixAction {
+    /// Case 1: finish the move from `source` to `target` (the engine re-opens and drains it).
+    Resume { source: String, target: String },
+    /// Case 2: move the keys of `from` to `owner`, close the slot on them, and make every
+    /// master agree that `owner` has it.
+    ToOwner { owner: String, from: Vec<String> },
+    /// Case 4 / 3: close the slot (SETSLOT STABLE) on these nodes.
+    Close { nodes: Vec<String> },
+    /// Resume a move and close the slot on the other importing nodes (Case 3).
+    ResumeAndClose {
+        source: String,
+        target: String,
+        close: Vec<String>,
+    },
+    /// Nothing trib can do safely; the reason says why.
+    Unfixable { reason: String },
+}
+
+fn keys(state: &SlotState, id: &str) -> u64 {
+    state.keys.get(id).copied().unwrap_or(0)
+}
+
+/// Decides how to fix an open slot.
+pub fn plan_open_slot(state: &SlotState) -> FixAction {
+    let owner = match state.owners.len() {
+        1 => state.owners[0].clone(),
+        0 => {
+            // No owner: the master with the most keys (ties: view order), as redis-cli does.
+            let best = state
+                .masters
+                .iter()
+                .filter(|m| keys(state, m) > 0)
+                .max_by(|a, b| {
+                    keys(state, a)
+                        .cmp(&keys(state, b))
+                        .then(std::cmp::Ordering::Greater)
+                });
+            match best {
+                Some(m) => m.clone(),
+                None => {
+                    return FixAction::Unfixable {
+                        reason: "no master owns the slot and none has keys in it".into(),
+                    }
+                }
+            }
+        }
+        _ => {
+            return FixAction::Unfixable {
+                reason: format!(
+                    "{} masters claim the slot ({}); resolve the multiple owners first",
+                    state.owners.len(),
+                    state.owners.join(", ")
+                ),
+            }
+        }
+    };
+    let migrating: Vec<&(String, String)> = state.migrating.iter().collect();
+    let mut importing: Vec<String> = state.importing.iter().map(|(n, _)| n.clone()).collect();
+    // A non-owner holding keys without any marker is treated as importing (redis-cli rule).
+    for m in &state.masters {
+        if *m != owner
+            && keys(state, m) > 0
+            && !importing.contains(m)
+            && !migrating.iter().any(|(n, _)| n == m)
+        {
+            importing.push(m.clone());
+        }
+    }
+    match (migrating.len(), importing.len()) {
+        (1, 1) if migrating[0].0 != importing[0] => FixAction::Resume {
+            source: migrating[0].0.clone(),
+            target: importing[0].clone(),
+        },
+        (0, n) if n > 0 => FixAction::ToOwner {
+            from: importing.into_iter().filter(|n| *n != owner).collect(),
+            owner,
+        },
+        (1, 0) if migrating[0].0 == owner || keys(state, &migrating[0].0) == 0 => {
+            FixAction::Close {
+                nodes: vec![migrating[0].0.clone()],
+            }
+        }
+        (1, n) if n >= 2 => {
+            if importing.iter().any(|i| keys(state, i) > 0) {
+                return FixAction::Unfixable {
+                    reason: "the slot is importing on several masters and some hold keys".into(),
+                };
+            }
+            let (m, to) = migrating[0];
+            match importing.iter().position(|i| i == to) {
+                Some(p) => {
+                    let target = importing.remove(p);
+                    FixAction::ResumeAndClose {
+                        source: m.clone(),
+                        target,
+                        close: importing,
+                    }
+                }
+                None => {
+                    let mut nodes = vec![m.clone()];
+                    nodes.extend(importing);
+                    FixAction::Close { nodes }
+                }
+            }
+        }
+        _ => FixAction::Unfixable {
+            reason: format!(
+                "the slot is migrating on {} and importing on {} master(s); owner is {owner}",
+                migrating.len(),
+                importing.len()
+            ),
+        },
+    }
+}
+
+/// For an uncovered slot: who should own it, given the masters holding keys in it and the
+/// master with the fewest slots (for a slot without keys). `None`: keys on several masters.
+pub fn plan_uncovered(holders: &[String], fewest_slots: &str) -> Option<String> {
+    match holders {
+        [] => Some(fewest_slots.to_string()),
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(
+        owners: &[&str],
+        migrating: &[(&str, &str)],
+        importing: &[(&str, &str)],
+        keys: &[(&str, u64)],
+    ) -> SlotState {
+        SlotState {
+            slot: None,
+            owners: owners.iter().map(|s| s.to_string()).collect(),
+            migrating: migrating
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            importing: importing
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            keys: keys.iter().map(|(a, n)| (a.to_string(), *n)).collect(),
+            masters: vec!["a".into(), "b".into(), "c".into()],
+        }
+    }
+
+    #[test]
+    fn interrupted_move_is_resumed() {
+        let s = state(&["a"], &[("a", "b")], &[("b", "a")], &[("a", 5), ("b", 3)]);
+        assert_eq!(
+            plan_open_slot(&s),
+            FixAction::Resume {
+                source: "a".into(),
+                target: "b".into()
+            }
+        );
+    }
+
+    #[test]
+    fn importing_only_goes_to_the_owner() {
+        let s = state(&["a"], &[], &[("b", "a")], &[("a", 5), ("b", 3)]);
+        assert_eq!(
+            plan_open_slot(&s),
+            FixAction::ToOwner {
+                owner: "a".into(),
+                from: vec!["b".into()]
+            }
+        );
+        // keys on a non-owner without a marker count as importing
+        let s = state(&["a"], &[], &[], &[("c", 1)]);
+        assert!(
+            matches!(plan_open_slot(&s), FixAction::ToOwner { from, .. } if from == vec!["c".to_string()])
+        );
+    }
+
+    #[test]
+    fn migrating_on_the_owner_alone_is_closed() {
+        let s = state(&["a"], &[("a", "b")], &[], &[("a", 5)]);
+        assert_eq!(
+            plan_open_slot(&s),
+            FixAction::Close {
+                nodes: vec!["a".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn no_owner_picks_most_keys_and_several_owners_are_refused() {
+        let s = state(&[], &[], &[("b", "a"), ("c", "a")], &[("b", 2), ("c", 9)]);
+        assert_eq!(
+            plan_open_slot(&s),
+            FixAction::ToOwner {
+                owner: "c".into(),
+                from: vec!["b".into()]
+            }
+        );
+        let s = state(&["a", "b"], &[("a", "b")], &[], &[]);
+        assert!(matches!(plan_open_slot(&s), FixAction::Unfixable { .. }));
+        let s = state(&[], &[("a", "b")], &[], &[]);
+        assert!(matches!(plan_open_slot(&s), FixAction::Unfixable { .. }));
+    }
+
+    #[test]
+    fn uncovered_slots() {
+        assert_eq!(plan_uncovered(&[], "c"), Some("c".into()));
+        assert_eq!(plan_uncovered(&["b".into()], "c"), Some("b".into()));
+        assert_eq!(plan_uncovered(&["a".into(), "b".into()], "c"), None);
+    }
+}
