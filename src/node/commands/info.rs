@@ -213,23 +213,7 @@ fn section(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
             match shared.cluster().and_then(|c| c.replication_section()) {
                 Some(body) => out.push_str(&body),
                 None => {
-                    match shared.cluster().and_then(|c| c.master_addr()) {
-                        // A cluster replica without a replication link yet (see ROLE).
-                        Some((host, port)) => {
-                            line(out, "role", "slave");
-                            line(out, "master_host", host);
-                            line(out, "master_port", port);
-                            line(out, "master_link_status", "down");
-                            line(out, "master_last_io_seconds_ago", -1);
-                            line(out, "master_sync_in_progress", 0);
-                            line(out, "slave_read_repl_offset", 0);
-                            line(out, "slave_repl_offset", 0);
-                            line(out, "slave_priority", 100);
-                            line(out, "slave_read_only", 1);
-                            line(out, "replica_announced", 1);
-                        }
-                        None => line(out, "role", "master"),
-                    }
+                    line(out, "role", "master");
                     line(out, "connected_slaves", 0);
                     line(out, "master_failover_state", "no-failover");
                     line(out, "master_replid", &shared.run_id);
