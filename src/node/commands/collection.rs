@@ -153,6 +153,21 @@ pub fn rand_count(arg: &[u8]) -> Result<i64, Early> {
     Ok(n)
 }
 
+/// The shared start of HRANDFIELD/SRANDMEMBER/ZRANDMEMBER: the optional count (checked before
+/// the key's type, as Redis does), then the value; a missing key answers nil without a count and
+/// an empty array with one.
+pub fn rand_target<T>(
+    args: &[Bytes],
+    read: impl FnOnce() -> Result<Option<T>, Reply>,
+) -> Result<(Option<i64>, T), Reply> {
+    let count = args.get(2).map(|c| rand_count(c)).transpose()?;
+    match read()? {
+        Some(value) => Ok((count, value)),
+        None if count.is_some() => Err(Reply::Array(Vec::new())),
+        None => Err(Reply::Nil),
+    }
+}
+
 /// Upper-cases an option name for matching.
 pub fn upper(arg: &[u8]) -> Vec<u8> {
     arg.to_ascii_uppercase()

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 use super::collection::{
-    check_type, int_arg, is_hash, rand_count, random_indices, read_value, scan_args, scan_reply,
+    check_type, int_arg, is_hash, rand_target, random_indices, read_value, scan_args, scan_reply,
     upper, write_value,
 };
 use super::flag::*;
@@ -294,21 +294,10 @@ pub fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if args.len() > 4 || (args.len() == 4 && upper(&args[3]) != b"WITHVALUES") {
         return Reply::syntax();
     }
-    let count = match args.get(2).map(|c| rand_count(c)).transpose() {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
     let with_values = args.len() == 4;
-    let h = match read(db, &args[1]) {
-        Err(e) => return e,
-        Ok(None) => {
-            return if count.is_some() {
-                Reply::Array(Vec::new())
-            } else {
-                Reply::Nil
-            }
-        }
-        Ok(Some(h)) => h,
+    let (count, h) = match rand_target(args, || read(db, &args[1])) {
+        Ok(found) => found,
+        Err(reply) => return reply,
     };
     let entries: Vec<(&Bytes, &Bytes)> = h.iter().collect();
     let Some(count) = count else {

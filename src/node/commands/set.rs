@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use bytes::Bytes;
 
 use super::collection::{
-    check_type, int_arg, is_set, rand_count, random_indices, read_value, scan_args, scan_reply,
+    check_type, int_arg, is_set, rand_target, random_indices, read_value, scan_args, scan_reply,
     upper, write_value,
 };
 use super::flag::*;
@@ -218,20 +218,9 @@ pub fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if args.len() > 3 {
         return Reply::syntax();
     }
-    let count = match args.get(2).map(|c| rand_count(c)).transpose() {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let s = match read(db, &args[1]) {
-        Err(e) => return e,
-        Ok(None) => {
-            return if count.is_some() {
-                Reply::Array(Vec::new())
-            } else {
-                Reply::Nil
-            }
-        }
-        Ok(Some(s)) => s,
+    let (count, s) = match rand_target(args, || read(db, &args[1])) {
+        Ok(found) => found,
+        Err(reply) => return reply,
     };
     let members: Vec<&Bytes> = s.iter().collect();
     let picked = random_indices(members.len(), count.unwrap_or(1));

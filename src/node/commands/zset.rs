@@ -6,7 +6,7 @@
 use bytes::Bytes;
 
 use super::collection::{check_type, int_arg, is_zset, read_value, scan_args, scan_reply, upper};
-use super::collection::{rand_count, random_indices};
+use super::collection::{rand_target, random_indices};
 use super::flag::*;
 use super::{cmd, CommandSpec, Ctx, KEY1};
 use crate::node::keyspace::Keyspace;
@@ -611,20 +611,9 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if args.len() > 4 || (args.len() == 4 && upper(&args[3]) != b"WITHSCORES") {
         return Reply::syntax();
     }
-    let count = match args.get(2).map(|c| rand_count(c)).transpose() {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let z = match read(db, &args[1]) {
-        Err(e) => return e,
-        Ok(None) => {
-            return if count.is_some() {
-                Reply::Array(Vec::new())
-            } else {
-                Reply::Nil
-            }
-        }
-        Ok(Some(z)) => z,
+    let (count, z) = match rand_target(args, || read(db, &args[1])) {
+        Ok(found) => found,
+        Err(reply) => return reply,
     };
     let members: Vec<(Bytes, f64)> = z.iter().map(|(m, s)| (m.clone(), s)).collect();
     let Some(count) = count else {
