@@ -80,9 +80,9 @@ fn precheck(
         flag_multi(session);
         return Err(Reply::err("Command not allowed inside a transaction"));
     }
-    let root = spec.name.split('|').next().unwrap_or(spec.name);
     // AUTH/HELLO/QUIT/RESET (no-auth commands) are never subject to ACL rules.
     if shared.acl_restricted() && !spec.has(super::flag::NO_AUTH) {
+        let root = spec.name.split('|').next().unwrap_or(spec.name);
         let allowed = shared
             .acl()
             .users

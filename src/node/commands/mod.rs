@@ -219,7 +219,8 @@ impl CommandSpec {
 }
 
 pub struct CommandTable {
-    by_name: FastMap<&'static str, &'static CommandSpec>,
+    // Keyed by bytes so a lookup needs no UTF-8 check of the request's name.
+    by_name: FastMap<&'static [u8], &'static CommandSpec>,
     /// All top-level specs, in table order (COMMAND, COMMAND COUNT).
     pub all: Vec<&'static CommandSpec>,
     /// Top-level specs and subcommands (CLIENT LIST maps a spec address back to its name).
@@ -233,7 +234,7 @@ impl CommandTable {
         let mut flat = Vec::new();
         for family in FAMILIES {
             for spec in family.iter() {
-                by_name.insert(spec.name, spec);
+                by_name.insert(spec.name.as_bytes(), spec);
                 all.push(spec);
                 flat.push(spec);
                 flat.extend(spec.subcommands.iter());
@@ -251,8 +252,7 @@ impl CommandTable {
         for (d, s) in buf.iter_mut().zip(name) {
             *d = s.to_ascii_lowercase();
         }
-        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
-        self.by_name.get(lower).copied()
+        self.by_name.get(&buf[..name.len()]).copied()
     }
 }
 
