@@ -159,8 +159,16 @@ impl SlotSet {
         })
     }
     pub fn insert_range(&mut self, range: SlotRange) {
-        for n in range.start.get()..=range.end.get() {
-            self.insert(Slot(n));
+        // Whole words at a time: a check parses ~900 CLUSTER NODES lines of ~1000-slot ranges,
+        // and setting them bit by bit was the biggest user-space cost of a 30-node `trib check`.
+        let (first, last) = (range.start.index(), range.end.index());
+        if first > last {
+            return;
+        }
+        for w in first / 64..=last / 64 {
+            let lo = if w == first / 64 { first % 64 } else { 0 };
+            let hi = if w == last / 64 { last % 64 } else { 63 };
+            self.bits[w] |= (u64::MAX >> (63 - hi)) & (u64::MAX << lo);
         }
     }
     /// Maximal ascending runs, as CLUSTER NODES prints them.
@@ -241,6 +249,17 @@ mod tests {
             let mut again = SlotSet::new();
             for r in set.ranges() { again.insert_range(r); }
             prop_assert_eq!(set, again);
+        }
+
+        #[test]
+        fn insert_range_sets_exactly_the_range(a in 0u16..16384, b in 0u16..16384) {
+            let (lo, hi) = (a.min(b), a.max(b));
+            let mut fast = SlotSet::new();
+            fast.insert_range(SlotRange { start: Slot(lo), end: Slot(hi) });
+            let mut slow = SlotSet::new();
+            for n in lo..=hi { slow.insert(Slot(n)); }
+            prop_assert_eq!(fast.len(), usize::from(hi - lo) + 1);
+            prop_assert_eq!(fast, slow);
         }
     }
 }

@@ -109,18 +109,21 @@ impl ClusterView {
         let seed = NodeConn::connect(entry, opts)
             .await
             .map_err(connect_failure)?;
-        let info = seed
-            .request_string(["INFO", "cluster"])
-            .await
-            .map_err(|e| Fail::failure(format!("Node {entry} {e}")))?;
+        // Both requests share one round trip on the multiplexed connection; the INFO verdict
+        // is still judged first, so a non-cluster node gets the same message as before.
+        let (info, seed_table) = futures_util::future::join(
+            seed.request_string(["INFO", "cluster"]),
+            fetch_table(&seed),
+        )
+        .await;
+        let info = info.map_err(|e| Fail::failure(format!("Node {entry} {e}")))?;
         if !cluster_enabled(&info) {
             return Err(Fail::failure(format!(
                 "Node {entry} is not configured as a cluster node."
             )));
         }
-        let seed_table = fetch_table(&seed)
-            .await
-            .map_err(|e| Fail::failure(format!("{entry}: CLUSTER NODES: {e}")))?;
+        let seed_table =
+            seed_table.map_err(|e| Fail::failure(format!("{entry}: CLUSTER NODES: {e}")))?;
         let Some(me) = seed_table.iter().find(|l| l.is_myself()).cloned() else {
             return Err(Fail::failure(format!(
                 "{entry}: CLUSTER NODES has no myself line"
@@ -310,8 +313,23 @@ impl ClusterView {
     pub fn disagreeing(&self) -> Vec<&ClusterNode> {
         let maps: Vec<Vec<(&str, &SlotSet)>> =
             self.nodes.iter().map(|n| slot_map(&n.table)).collect();
-        let count = |m: &Vec<(&str, &SlotSet)>| maps.iter().filter(|o| *o == m).count();
-        let counts: Vec<usize> = maps.iter().map(count).collect();
+        // Each node joins the first group with an equal map: one comparison per node when all
+        // agree, instead of every pair (30 nodes x 30 tables x 2 KiB bitmaps was milliseconds).
+        let mut groups: Vec<(usize, usize)> = Vec::new(); // (representative index, size)
+        let mut group_of = Vec::with_capacity(maps.len());
+        for (i, m) in maps.iter().enumerate() {
+            match groups.iter().position(|(rep, _)| maps[*rep] == *m) {
+                Some(g) => {
+                    groups[g].1 += 1;
+                    group_of.push(g);
+                }
+                None => {
+                    groups.push((i, 1));
+                    group_of.push(groups.len() - 1);
+                }
+            }
+        }
+        let counts: Vec<usize> = group_of.iter().map(|&g| groups[g].1).collect();
         if counts.iter().all(|&c| c == maps.len()) {
             return Vec::new();
         }
@@ -324,8 +342,8 @@ impl ClusterView {
         };
         self.nodes
             .iter()
-            .zip(&maps)
-            .filter(|(_, m)| **m != maps[majority])
+            .zip(&group_of)
+            .filter(|(_, g)| **g != group_of[majority])
             .map(|(n, _)| n)
             .collect()
     }
