@@ -1,14 +1,17 @@
 //! reshard and rebalance end to end on a cluster holding keys of every type (a big list, TTLs,
 //! binary keys): afterwards trib's and the real redis-cli's check find the cluster healthy and
 //! every key has the same content and TTL. Also: a new master rebalanced right after add-node,
-//! weight 0 drains a master, and the "No rebalancing needed" path.
+//! weight 0 drains a master, and the "No rebalancing needed" path. And the big key: a
+//! list of 1,000,000 elements moved by reshard at the default MIGRATE timeout.
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use trib::slot::key_slot;
 
 use crate::harness::{backends_with_cluster, trib, Cluster};
 use crate::migrate_support::{
-    assert_same, fill_every_type, ids, redis_cli_check_ok, slots_of, snapshot,
+    assert_same, fill_every_type, ids, redis_cli_check_ok, slot_map, slots_of, snapshot,
 };
 
 fn check_ok(cluster: &Cluster) {
@@ -184,5 +187,140 @@ fn reshard_refuses_bad_options_and_unknown_nodes() {
         assert_eq!(run.code, 1, "{run:?}");
         assert!(run.stderr.contains("open slots: 5461"), "{run:?}");
         assert!(run.stderr.contains("trib fix"), "{run:?}");
+    }
+}
+
+const MILLION: usize = 1_000_000;
+
+fn element(j: usize) -> String {
+    format!("element-{j}")
+}
+
+/// Every element of `key` on `conn` is `element(j)` at index j and there are exactly `len`,
+/// read in LRANGE chunks so no single reply holds the whole list.
+fn assert_list_intact(conn: &mut redis::Connection, key: &str, len: usize) {
+    let llen: usize = redis::cmd("LLEN").arg(key).query(conn).unwrap();
+    assert_eq!(llen, len, "LLEN of {key}");
+    let chunk = 100_000;
+    for start in (0..len).step_by(chunk) {
+        let stop = (start + chunk).min(len) - 1;
+        let got: Vec<Vec<u8>> = redis::cmd("LRANGE")
+            .arg(key)
+            .arg(start)
+            .arg(stop)
+            .query(conn)
+            .unwrap();
+        assert_eq!(got.len(), stop + 1 - start, "LRANGE {start} {stop}");
+        for (j, e) in (start..).zip(&got) {
+            assert!(e == element(j).as_bytes(), "{key}[{j}] differs");
+        }
+    }
+}
+
+/// Waits (bounded) until every node sees every cluster-bus link connected. A node busy for
+/// seconds with a big fill (trib-node in a debug build on a loaded CI machine) may have its bus
+/// links dropped by its peers for a while; trib rightly refuses a cluster in that state.
+fn wait_links_connected(cluster: &Cluster) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cluster.nodes.iter().all(|n| {
+        n.cmd_string(&["CLUSTER", "NODES"])
+            .lines()
+            .all(|l| l.split(' ').nth(7) == Some("connected"))
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "bus links did not reconnect in 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn reshard_moves_a_million_element_list() {
+    for backend in backends_with_cluster() {
+        let cluster = Cluster::start(backend, 3);
+        if !cluster.create_with_redis_cli(0) {
+            return;
+        }
+        let id = ids(&cluster);
+        let (source, target) = (&cluster.nodes[1], &cluster.nodes[0]);
+        // A key in the source's lowest slot: the one `reshard --slots 1` moves first.
+        let slot = slot_map(&cluster)
+            .iter()
+            .position(|&p| p == source.port)
+            .unwrap();
+        let key = (0..)
+            .map(|i| format!("biglist:{{{i}}}"))
+            .find(|k| key_slot(k.as_bytes()).index() == slot)
+            .unwrap();
+
+        let mut src = source.client();
+        let mut fill = redis::pipe();
+        for start in (0..MILLION).step_by(10_000) {
+            let mut rpush = redis::cmd("RPUSH");
+            rpush.arg(&key);
+            for j in start..start + 10_000 {
+                rpush.arg(element(j));
+            }
+            fill.add_command(rpush).ignore();
+        }
+        fill.cmd("PEXPIRE").arg(&key).arg(900_000).ignore();
+        let () = fill.query(&mut src).unwrap();
+        let llen: usize = redis::cmd("LLEN").arg(&key).query(&mut src).unwrap();
+        assert_eq!(llen, MILLION);
+        let expiry: i64 = redis::cmd("PEXPIRETIME").arg(&key).query(&mut src).unwrap();
+        assert!(expiry > 0);
+        cluster.wait_agree(Duration::from_secs(20));
+        wait_links_connected(&cluster);
+
+        let began = Instant::now();
+        let run = trib(
+            &[
+                "reshard",
+                &target.addr(),
+                "--from",
+                &id[1],
+                "--to",
+                &id[0],
+                "--slots",
+                "1",
+                "--yes",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stdout
+                .contains(&format!("Moving slot {slot} from {}", id[1])),
+            "{run:?}"
+        );
+        eprintln!(
+            "{}: moved a {MILLION}-element list in {:?}",
+            backend.name(),
+            began.elapsed()
+        );
+        check_ok(&cluster);
+        assert_eq!(slot_map(&cluster)[slot], target.port);
+
+        // gone from the source, whole on the target with its expiry
+        let on_source: usize = redis::cmd("CLUSTER")
+            .arg("COUNTKEYSINSLOT")
+            .arg(slot)
+            .query(&mut src)
+            .unwrap();
+        assert_eq!(on_source, 0, "the source still holds keys of slot {slot}");
+        let mut dst = target.client();
+        let on_target: usize = redis::cmd("CLUSTER")
+            .arg("COUNTKEYSINSLOT")
+            .arg(slot)
+            .query(&mut dst)
+            .unwrap();
+        assert_eq!(on_target, 1);
+        assert_list_intact(&mut dst, &key, MILLION);
+        let expiry_after: i64 = redis::cmd("PEXPIRETIME").arg(&key).query(&mut dst).unwrap();
+        assert!(
+            expiry_after + 1_000 >= expiry && expiry_after - expiry < 5_000,
+            "expiry {expiry} before, {expiry_after} after"
+        );
     }
 }
