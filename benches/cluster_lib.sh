@@ -3,12 +3,14 @@
 # until it is healthy, time one 4096-slot reshard with trib or redis-cli, medians and the
 # summary. Does not fill keys (fill_cluster.py) nor choose rounds or tool orders (the callers).
 # The caller sets TRIB and HERE and `set -euo pipefail`; DELAY_MS (default 0) puts every node
-# behind a proxy delaying its replies by that many milliseconds.
+# behind a proxy delaying its replies by that many milliseconds; SERVER_ARGS (an array) adds
+# redis-server options.
 
 WORK=$(mktemp -d -t trib-bench-XXXXXX)
 PIDS=()
 PORTS=()
 declare -A TIMES
+[ -n "${SERVER_ARGS+x}" ] || SERVER_ARGS=()
 
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -39,7 +41,7 @@ start_masters() {
         mkdir -p "$WORK/n$port"
         redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-port "$bus" \
             --cluster-config-file nodes.conf --cluster-node-timeout 5000 --save "" --appendonly no \
-            "${announce[@]}" \
+            "${announce[@]}" "${SERVER_ARGS[@]}" \
             --dir "$WORK/n$port" --logfile "$WORK/n$port/log" --daemonize yes --pidfile "$WORK/n$port/pid"
         real+=("$port")
         PORTS+=("$client")

@@ -7,11 +7,11 @@
 # benches/delay_proxy.py with cluster-announce-port pointing at the proxy: the tools' commands
 # and every MIGRATE between nodes pay the delay; the cluster bus does not.
 #
-# Usage: benches/reshard_delayed_vs_redis_cli.sh [N=100000] [ROUNDS=1] [TRIB=target/release/trib]
+# Usage: benches/reshard_delayed_vs_redis_cli.sh [N=1000000] [ROUNDS=1] [TRIB=target/release/trib]
 #        [TOOLS="trib cli10 cli1000"] [DELAY_MS=1]
 set -euo pipefail
 
-N=${1:-100000}
+N=${1:-1000000}
 ROUNDS=${2:-1}
 TRIB=${3:-target/release/trib}
 TOOLS=${4:-trib cli10 cli1000}

@@ -16,6 +16,7 @@ mod migrate_engine;
 mod migrate_fix;
 mod migrate_interactive;
 mod migrate_interrupt;
+mod migrate_kill;
 mod migrate_live;
 mod migrate_reshard;
 mod migrate_support;
