@@ -26,18 +26,18 @@ end
 
 complete -c trib -n "__fish_trib_needs_command" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_needs_command" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_needs_command" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_needs_command" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_needs_command" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_needs_command" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_needs_command" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_needs_command" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_needs_command" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_needs_command" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_needs_command" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_needs_command" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_needs_command" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_needs_command" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_needs_command" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_needs_command" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_needs_command" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_needs_command" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_needs_command" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_needs_command" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_needs_command" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -62,11 +62,11 @@ complete -c trib -n "__fish_trib_needs_command" -f -a "help" -d 'Print this mess
 complete -c trib -n "__fish_trib_using_subcommand create" -l replicas -d 'Replicas per master' -r
 complete -c trib -n "__fish_trib_using_subcommand create" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand create" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand create" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand create" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand create" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand create" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand create" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand create" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand create" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand create" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand create" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand create" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -74,8 +74,8 @@ complete -c trib -n "__fish_trib_using_subcommand create" -s y -l yes -d 'Do not
 complete -c trib -n "__fish_trib_using_subcommand create" -l dry-run -d 'Print the plan and change nothing'
 complete -c trib -n "__fish_trib_using_subcommand create" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand create" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand create" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand create" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand create" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand create" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand create" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand create" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand create" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -83,19 +83,19 @@ complete -c trib -n "__fish_trib_using_subcommand create" -s h -l help -d 'Print
 complete -c trib -n "__fish_trib_using_subcommand create" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand check" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand check" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand check" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand check" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand check" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand check" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand check" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand check" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand check" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand check" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand check" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand check" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand check" -l search-multiple-owners -d 'Also look for slots with keys on more than one master'
 complete -c trib -n "__fish_trib_using_subcommand check" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand check" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand check" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand check" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand check" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand check" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand check" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand check" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand check" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -103,18 +103,18 @@ complete -c trib -n "__fish_trib_using_subcommand check" -s h -l help -d 'Print 
 complete -c trib -n "__fish_trib_using_subcommand check" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand info" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand info" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand info" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand info" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand info" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand info" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand info" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand info" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand info" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand info" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand info" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand info" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand info" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand info" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand info" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand info" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand info" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand info" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand info" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand info" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand info" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -125,11 +125,11 @@ complete -c trib -n "__fish_trib_using_subcommand fix" -l pipeline -d 'Keys per 
 complete -c trib -n "__fish_trib_using_subcommand fix" -l parallel -d 'Most source-target moves in flight at once' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand fix" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand fix" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand fix" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand fix" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand fix" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand fix" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand fix" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand fix" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -140,8 +140,8 @@ complete -c trib -n "__fish_trib_using_subcommand fix" -l dry-run -d 'Print the 
 complete -c trib -n "__fish_trib_using_subcommand fix" -l replace -d 'Replace keys that already exist on the target (BUSYKEY)'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand fix" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand fix" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand fix" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand fix" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand fix" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand fix" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -155,11 +155,11 @@ complete -c trib -n "__fish_trib_using_subcommand reshard" -l pipeline -d 'Keys 
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l parallel -d 'Most source-target moves in flight at once' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand reshard" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand reshard" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand reshard" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand reshard" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -168,8 +168,8 @@ complete -c trib -n "__fish_trib_using_subcommand reshard" -l dry-run -d 'Print 
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l replace -d 'Replace keys that already exist on the target (BUSYKEY)'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand reshard" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand reshard" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -182,11 +182,11 @@ complete -c trib -n "__fish_trib_using_subcommand rebalance" -l pipeline -d 'Key
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l parallel -d 'Most source-target moves in flight at once' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand rebalance" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand rebalance" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand rebalance" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand rebalance" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -195,8 +195,8 @@ complete -c trib -n "__fish_trib_using_subcommand rebalance" -l simulate -l dry-
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l replace -d 'Replace keys that already exist on the target (BUSYKEY)'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand rebalance" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand rebalance" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -205,19 +205,19 @@ complete -c trib -n "__fish_trib_using_subcommand rebalance" -s V -l version -d 
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l master-id -d 'The master to replicate (default: the master with the fewest replicas)' -r
 complete -c trib -n "__fish_trib_using_subcommand add-node" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand add-node" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand add-node" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand add-node" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand add-node" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l replica -l slave -d 'Add as a replica'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand add-node" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand add-node" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -225,18 +225,18 @@ complete -c trib -n "__fish_trib_using_subcommand add-node" -s h -l help -d 'Pri
 complete -c trib -n "__fish_trib_using_subcommand add-node" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand del-node" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand del-node" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand del-node" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand del-node" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand del-node" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand del-node" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -244,11 +244,11 @@ complete -c trib -n "__fish_trib_using_subcommand del-node" -s h -l help -d 'Pri
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand call" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand call" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand call" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand call" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand call" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand call" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand call" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand call" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand call" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand call" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand call" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand call" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -256,8 +256,8 @@ complete -c trib -n "__fish_trib_using_subcommand call" -l only-masters -d 'Run 
 complete -c trib -n "__fish_trib_using_subcommand call" -l only-replicas -d 'Run on replicas only'
 complete -c trib -n "__fish_trib_using_subcommand call" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand call" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand call" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand call" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand call" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand call" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand call" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand call" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand call" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -265,18 +265,18 @@ complete -c trib -n "__fish_trib_using_subcommand call" -s h -l help -d 'Print h
 complete -c trib -n "__fish_trib_using_subcommand call" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -290,11 +290,11 @@ complete -c trib -n "__fish_trib_using_subcommand import" -l pipeline -d 'Keys p
 complete -c trib -n "__fish_trib_using_subcommand import" -l parallel -d 'Most source-target moves in flight at once' -r
 complete -c trib -n "__fish_trib_using_subcommand import" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand import" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand import" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand import" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand import" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand import" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand import" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand import" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -303,8 +303,8 @@ complete -c trib -n "__fish_trib_using_subcommand import" -l copy -d 'Copy keys 
 complete -c trib -n "__fish_trib_using_subcommand import" -l replace -d 'Replace keys that already exist on the target (BUSYKEY)'
 complete -c trib -n "__fish_trib_using_subcommand import" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand import" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand import" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand import" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand import" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand import" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand import" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand import" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand import" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -312,18 +312,18 @@ complete -c trib -n "__fish_trib_using_subcommand import" -s h -l help -d 'Print
 complete -c trib -n "__fish_trib_using_subcommand import" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand backup" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand backup" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand backup" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand backup" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand backup" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand backup" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand backup" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand backup" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand backup" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand backup" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand backup" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand backup" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand backup" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand backup" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand backup" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand backup" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand backup" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand backup" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand backup" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand backup" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand backup" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -336,18 +336,18 @@ complete -c trib -n "__fish_trib_using_subcommand sandbox" -l server -d 'Which s
 redis-server\t''"
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand sandbox" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand sandbox" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand sandbox" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand sandbox" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand sandbox" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand sandbox" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand sandbox" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand sandbox" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand sandbox" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand sandbox" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand sandbox" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand sandbox" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -357,19 +357,19 @@ complete -c trib -n "__fish_trib_using_subcommand demo" -l server -d 'Which serv
 redis-server\t''"
 complete -c trib -n "__fish_trib_using_subcommand demo" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand demo" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand demo" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand demo" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand demo" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand demo" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand demo" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand demo" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand demo" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand demo" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand demo" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand demo" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand demo" -l keep -d 'Keep the cluster\'s files after the demo'
 complete -c trib -n "__fish_trib_using_subcommand demo" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand demo" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand demo" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand demo" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand demo" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand demo" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand demo" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand demo" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand demo" -s v -l verbose -d 'Print more detail (repeat for more)'
@@ -377,18 +377,18 @@ complete -c trib -n "__fish_trib_using_subcommand demo" -s h -l help -d 'Print h
 complete -c trib -n "__fish_trib_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand generate" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
 complete -c trib -n "__fish_trib_using_subcommand generate" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
-complete -c trib -n "__fish_trib_using_subcommand generate" -l cacert -d 'CA certificate file to verify the servers with' -r
-complete -c trib -n "__fish_trib_using_subcommand generate" -l cacertdir -d 'Directory of CA certificates' -r
-complete -c trib -n "__fish_trib_using_subcommand generate" -l cert -d 'Client certificate file' -r
+complete -c trib -n "__fish_trib_using_subcommand generate" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand generate" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand generate" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
 complete -c trib -n "__fish_trib_using_subcommand generate" -l key -d 'Client private key file' -r
-complete -c trib -n "__fish_trib_using_subcommand generate" -l sni -d 'Server name for TLS SNI' -r
+complete -c trib -n "__fish_trib_using_subcommand generate" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
 complete -c trib -n "__fish_trib_using_subcommand generate" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand generate" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand generate" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
-complete -c trib -n "__fish_trib_using_subcommand generate" -l tls -d 'Connect with TLS'
-complete -c trib -n "__fish_trib_using_subcommand generate" -l insecure -d 'Do not verify the server certificate'
+complete -c trib -n "__fish_trib_using_subcommand generate" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand generate" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
 complete -c trib -n "__fish_trib_using_subcommand generate" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
 complete -c trib -n "__fish_trib_using_subcommand generate" -s q -l quiet -d 'Print only errors'
 complete -c trib -n "__fish_trib_using_subcommand generate" -s v -l verbose -d 'Print more detail (repeat for more)'

@@ -42,25 +42,25 @@ pub struct GlobalArgs {
     /// Do not warn that -a on the command line may be unsafe
     #[arg(long, global = true)]
     pub no_auth_warning: bool,
-    /// Connect with TLS
+    /// Connect with TLS (implied by any other TLS option)
     #[arg(long, global = true)]
     pub tls: bool,
-    /// CA certificate file to verify the servers with
+    /// CA certificate file to verify the servers with (default: the system's CAs)
     #[arg(long, global = true, value_name = "FILE")]
     pub cacert: Option<String>,
-    /// Directory of CA certificates
+    /// Directory of CA certificates (every PEM file in it)
     #[arg(long, global = true, value_name = "DIR")]
     pub cacertdir: Option<String>,
-    /// Client certificate file
+    /// Client certificate file, for servers that require one (with --key)
     #[arg(long, global = true, value_name = "FILE")]
     pub cert: Option<String>,
     /// Client private key file
     #[arg(long, global = true, value_name = "FILE")]
     pub key: Option<String>,
-    /// Server name for TLS SNI
+    /// Server name to send (SNI) and to verify the certificates against, instead of each node's address
     #[arg(long, global = true, value_name = "HOST")]
     pub sni: Option<String>,
-    /// Do not verify the server certificate
+    /// Do not verify the server certificates (encrypted but not authenticated)
     #[arg(long, global = true)]
     pub insecure: bool,
     /// Print one JSON document on stdout (events as NDJSON for long operations)

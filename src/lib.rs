@@ -16,3 +16,4 @@ pub mod ops;
 pub mod output;
 pub mod plan;
 pub mod slot;
+pub mod tls;

@@ -10,6 +10,7 @@ use redis::{AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, Redis
 
 use crate::addr::NodeAddr;
 use crate::cluster::reply::ReplyError;
+use crate::tls::TlsClient;
 
 /// Why a node could not be used at all.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -37,12 +38,14 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// How to reach nodes: credentials and timeouts (TLS settings join here).
+/// How to reach nodes: credentials, timeouts, and TLS (every node of a cluster is reached the same way).
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
     pub credentials: Credentials,
     pub connect_timeout: Duration,
     pub response_timeout: Duration,
+    /// `Some`: every connection is TLS with this client config; `None`: plain TCP.
+    pub tls: Option<TlsClient>,
 }
 
 impl Default for ConnectOptions {
@@ -51,6 +54,7 @@ impl Default for ConnectOptions {
             credentials: Credentials::default(),
             connect_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(70),
+            tls: None,
         }
     }
 }
@@ -66,29 +70,17 @@ impl NodeConn {
     /// Connects and authenticates. AUTH is sent by hand (not by the crate) so that the node's
     /// own error text (`WRONGPASS ...`, `ERR AUTH <password> called without ...`) reaches the user.
     pub async fn connect(addr: &NodeAddr, opts: &ConnectOptions) -> Result<NodeConn, ConnectError> {
-        let info = ConnectionInfo {
-            addr: ConnectionAddr::Tcp(addr.host.clone(), addr.port),
-            redis: RedisConnectionInfo {
-                db: 0,
-                username: None,
-                password: None,
-                protocol: redis::ProtocolVersion::RESP2,
-            },
-        };
-        let client = Client::open(info).map_err(|e| ConnectError::Unreachable {
-            addr: addr.clone(),
-            reason: short_io(&e),
-        })?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(opts.connect_timeout)
             .set_response_timeout(opts.response_timeout);
-        let conn = client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|e| ConnectError::Unreachable {
-                addr: addr.clone(),
-                reason: short_io(&e),
-            })?;
+        let conn = match &opts.tls {
+            None => connect_plain(addr, &config).await,
+            Some(tls) => connect_tls(addr, tls, opts.connect_timeout, config).await,
+        }
+        .map_err(|reason| ConnectError::Unreachable {
+            addr: addr.clone(),
+            reason,
+        })?;
         let node = NodeConn {
             addr: addr.clone(),
             conn,
@@ -177,6 +169,76 @@ impl NodeConn {
             .await
             .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
         redis::from_redis_value::<String>(&v).map_err(|e| anyhow::anyhow!("{}", describe(&e)))
+    }
+}
+
+/// Plain TCP through the crate's own connector.
+async fn connect_plain(
+    addr: &NodeAddr,
+    config: &AsyncConnectionConfig,
+) -> Result<MultiplexedConnection, String> {
+    let client = Client::open(ConnectionInfo {
+        addr: ConnectionAddr::Tcp(addr.host.clone(), addr.port),
+        redis: redis_info(),
+    })
+    .map_err(|e| short_io(&e))?;
+    client
+        .get_multiplexed_async_connection_with_config(config)
+        .await
+        .map_err(|e| short_io(&e))
+}
+
+/// TCP, then the TLS handshake by `crate::tls` (the crate's own TLS cannot present an SNI name
+/// other than the address, nor load a CA directory), then the crate's multiplexer over that stream.
+/// The whole setup is bounded by `connect_timeout`.
+async fn connect_tls(
+    addr: &NodeAddr,
+    tls: &TlsClient,
+    connect_timeout: Duration,
+    config: AsyncConnectionConfig,
+) -> Result<MultiplexedConnection, String> {
+    let deadline = tokio::time::Instant::now() + connect_timeout;
+    let tcp = tokio::time::timeout_at(
+        deadline,
+        tokio::net::TcpStream::connect((addr.host.as_str(), addr.port)),
+    )
+    .await
+    .map_err(|_| "Connection timed out".to_string())?
+    .map_err(|e| short_os(&e))?;
+    let _ = tcp.set_nodelay(true);
+    // A plain server reads the ClientHello as an unfinished inline command and never answers.
+    let stream = tokio::time::timeout_at(deadline, tls.handshake(&addr.host, tcp))
+        .await
+        .map_err(|_| "TLS handshake timed out (is this a TLS port?)".to_string())?
+        .map_err(|e| e.to_string())?;
+    let (conn, driver) = tokio::time::timeout_at(
+        deadline,
+        MultiplexedConnection::new_with_config(&redis_info(), stream, config),
+    )
+    .await
+    .map_err(|_| "Connection timed out".to_string())?
+    .map_err(|e| short_io(&e))?;
+    // The driver ends when the last clone of `conn` is dropped.
+    tokio::spawn(driver);
+    Ok(conn)
+}
+
+/// Database 0, RESP2, no crate-side AUTH (sent by hand in `NodeConn::connect`).
+fn redis_info() -> RedisConnectionInfo {
+    RedisConnectionInfo {
+        db: 0,
+        username: None,
+        password: None,
+        protocol: redis::ProtocolVersion::RESP2,
+    }
+}
+
+/// An OS error as strerror words it: `Connection refused`, without `(os error 111)`.
+fn short_os(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 

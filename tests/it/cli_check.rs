@@ -396,10 +396,3 @@ fn entry_node_errors() {
         );
     }
 }
-
-#[test]
-fn tls_options_are_refused_rather_than_ignored() {
-    let run = trib(&["--tls", "check", "127.0.0.1:7000"], None);
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("TLS is not supported"), "{run:?}");
-}

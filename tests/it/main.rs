@@ -26,3 +26,5 @@ mod node_cluster_redis_cli;
 mod node_dump;
 mod node_oracle;
 mod node_oracle_types;
+mod tls;
+mod tls_support;
