@@ -3,7 +3,8 @@
 //! Cheap by construction: an empty master costs nothing, a small one is SCANned and its keys
 //! hashed locally, a big one gets COUNTKEYSINSLOT for its non-owned slots, pipelined.
 
-use bytes::Bytes;
+use std::collections::BTreeMap;
+
 use futures_util::future::join_all;
 
 use crate::cluster::conn::NodeConn;
@@ -58,29 +59,40 @@ async fn strays_on(node: &ClusterNode, size: Option<u64>) -> Result<Vec<StrayKey
 }
 
 async fn by_scan(conn: &NodeConn, allowed: &SlotSet) -> Result<Vec<(Slot, u64)>, ReplyError> {
-    let mut counts = vec![0u64; 16384];
+    // Only keys outside `allowed` are counted: on a healthy node nothing is kept at all.
+    let mut strays: BTreeMap<Slot, u64> = BTreeMap::new();
     let mut cursor: u64 = 0;
     // Bounded: SCAN terminates by contract; the cap only guards against a misbehaving server.
     for _ in 0..1_000_000 {
         let v = conn
             .request(["SCAN", &cursor.to_string(), "COUNT", "1000"])
             .await?;
-        let (next, keys): (String, Vec<Bytes>) =
-            redis::from_redis_value::<(String, Vec<Vec<u8>>)>(&v)
-                .map(|(c, k)| (c, k.into_iter().map(Bytes::from).collect()))
-                .map_err(|e| ReplyError::Transport(e.to_string()))?;
+        let redis::Value::Array(parts) = v else {
+            return Err(ReplyError::Transport("SCAN: unexpected reply".into()));
+        };
+        let [next, redis::Value::Array(keys)] = parts.as_slice() else {
+            return Err(ReplyError::Transport("SCAN: unexpected reply".into()));
+        };
         for k in keys {
-            counts[key_slot(&k).index()] += 1;
+            if let redis::Value::BulkString(k) = k {
+                let slot = key_slot(k);
+                if !allowed.contains(slot) {
+                    *strays.entry(slot).or_default() += 1;
+                }
+            }
         }
-        cursor = next.parse().unwrap_or(0);
+        cursor = match next {
+            redis::Value::BulkString(c) => std::str::from_utf8(c)
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0),
+            _ => 0,
+        };
         if cursor == 0 {
             break;
         }
     }
-    Ok(Slot::all()
-        .filter(|s| !allowed.contains(*s) && counts[s.index()] > 0)
-        .map(|s| (s, counts[s.index()]))
-        .collect())
+    Ok(strays.into_iter().collect())
 }
 
 async fn by_count(conn: &NodeConn, allowed: &SlotSet) -> Result<Vec<(Slot, u64)>, ReplyError> {

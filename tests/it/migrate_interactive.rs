@@ -1,7 +1,8 @@
 //! reshard's questions answered one line each through piped stdin (redis-cli's order and
-//! wording), and end of input aborting with exit 1 (redis-cli asks forever).
+//! wording), end of input aborting with exit 1 (redis-cli asks forever), and the same
+//! questions as menus on a pseudo-terminal.
 
-use crate::harness::{backends_with_cluster, trib, Cluster};
+use crate::harness::{backends_with_cluster, trib, trib_pty, Cluster};
 use crate::migrate_support::{ids, slots_of};
 
 #[test]
@@ -53,5 +54,53 @@ fn reshard_questions_from_piped_stdin() {
         let run = trib(&["reshard", &entry], Some(&answers));
         assert_eq!(run.code, 1, "{run:?}");
         assert_eq!(slots_of(&cluster, cluster.nodes[2].port), 5461);
+    }
+}
+
+/// On a terminal the same questions are menus: the count typed, the receiving master picked with
+/// the arrow keys, one source ticked with space, the plan confirmed with `y`.
+#[test]
+fn reshard_questions_on_a_terminal() {
+    for backend in backends_with_cluster() {
+        let cluster = Cluster::start(backend, 3);
+        if !cluster.create_with_redis_cli(0) {
+            return;
+        }
+        let entry = cluster.nodes[0].addr();
+        let before: Vec<usize> = cluster
+            .nodes
+            .iter()
+            .map(|n| slots_of(&cluster, n.port))
+            .collect();
+        // down to the second master; down past "all" to the first candidate, tick it, confirm
+        let run = trib_pty(
+            &["reshard", &entry],
+            &["10\r", "\x1b[B\r", "\x1b[B \r", "y"],
+            120,
+        );
+        assert_eq!(run.code, 0, "{}: {run:?}", backend.name());
+        for shown in [
+            "How many slots do you want to move (from 1 to 16384)?",
+            "What is the receiving node ID?",
+            "Please choose the source nodes",
+            "Do you want to proceed with the proposed reshard plan?",
+            "Ready to move 10 slots.",
+        ] {
+            assert!(run.stdout.contains(shown), "missing {shown:?}: {run:?}");
+        }
+        cluster.wait_agree(std::time::Duration::from_secs(20));
+        let after: Vec<usize> = cluster
+            .nodes
+            .iter()
+            .map(|n| slots_of(&cluster, n.port))
+            .collect();
+        let gained: Vec<usize> = (0..3).filter(|&i| after[i] == before[i] + 10).collect();
+        let lost: Vec<usize> = (0..3).filter(|&i| after[i] + 10 == before[i]).collect();
+        assert_eq!(gained.len(), 1, "before {before:?} after {after:?}");
+        assert_eq!(lost.len(), 1, "before {before:?} after {after:?}");
+        assert_ne!(gained[0], 0, "the arrow key moved off the entry node");
+        assert_eq!(after.iter().sum::<usize>(), 16384);
+        let check = trib(&["check", &entry], None);
+        assert_eq!(check.code, 0, "{check:?}");
     }
 }
