@@ -42,15 +42,17 @@ for i in range(int(sys.argv[2])):
     print(f"SET bench:{i} v{i}")
 PY
 
-time_ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+# Microseconds from bash's own clock: $(date) would add a process start to every measurement.
+time_us() { local s e; s=${EPOCHREALTIME/./}; "$@" >/dev/null 2>&1 || true; e=${EPOCHREALTIME/./}; echo $(( e - s )); }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 for what in check info; do
   T=(); R=()
   for _ in $(seq 1 "$RUNS"); do
-    T+=("$(time_ms "$TRIB" "$what" "$ENTRY")")
-    R+=("$(time_ms redis-cli --cluster "$what" "$ENTRY")")
+    T+=("$(time_us "$TRIB" "$what" "$ENTRY")")
+    R+=("$(time_us redis-cli --cluster "$what" "$ENTRY")")
   done
   tm=$(printf '%s\n' "${T[@]}" | median); rm_=$(printf '%s\n' "${R[@]}" | median)
+  tm=$(awk -v u="$tm" 'BEGIN{printf "%.1f", u/1000}'); rm_=$(awk -v u="$rm_" 'BEGIN{printf "%.1f", u/1000}')
   echo "$what: trib median ${tm} ms, redis-cli median ${rm_} ms, ratio $(awk -v a="$tm" -v b="$rm_" 'BEGIN{printf "%.2f", a/b}') ($RUNS runs each, 30 nodes, $KEYS keys)"
 done

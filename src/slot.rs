@@ -81,19 +81,22 @@ impl fmt::Display for SlotRange {
     }
 }
 
-/// A set of slots as a bitmap; iterates ascending.
-#[derive(Clone, PartialEq, Eq)]
+/// A set of slots as a bitmap; iterates ascending. An empty set allocates nothing (a 30-node
+/// `check` parses ~900 CLUSTER NODES lines, half of them replicas owning no slot).
+#[derive(Clone, Default)]
 pub struct SlotSet {
-    bits: Box<[u64; 256]>,
+    bits: Option<Box<[u64; 256]>>,
 }
 
-impl Default for SlotSet {
-    fn default() -> Self {
-        SlotSet {
-            bits: Box::new([0; 256]),
-        }
+static NO_SLOTS: [u64; 256] = [0; 256];
+
+impl PartialEq for SlotSet {
+    fn eq(&self, other: &SlotSet) -> bool {
+        self.words() == other.words()
     }
 }
+
+impl Eq for SlotSet {}
 
 impl fmt::Debug for SlotSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -106,30 +109,35 @@ impl SlotSet {
         SlotSet::default()
     }
     pub fn full() -> SlotSet {
-        let mut s = SlotSet::new();
-        s.bits.iter_mut().for_each(|w| *w = u64::MAX);
-        s
+        SlotSet::from_words([u64::MAX; 256])
+    }
+    fn bits_mut(&mut self) -> &mut [u64; 256] {
+        self.bits.get_or_insert_with(|| Box::new([0; 256]))
     }
     pub fn insert(&mut self, slot: Slot) -> bool {
         let (w, b) = (slot.index() / 64, slot.index() % 64);
-        let was = self.bits[w] & (1 << b) != 0;
-        self.bits[w] |= 1 << b;
+        let bits = self.bits_mut();
+        let was = bits[w] & (1 << b) != 0;
+        bits[w] |= 1 << b;
         !was
     }
     pub fn remove(&mut self, slot: Slot) -> bool {
+        let Some(bits) = self.bits.as_deref_mut() else {
+            return false;
+        };
         let (w, b) = (slot.index() / 64, slot.index() % 64);
-        let was = self.bits[w] & (1 << b) != 0;
-        self.bits[w] &= !(1 << b);
+        let was = bits[w] & (1 << b) != 0;
+        bits[w] &= !(1 << b);
         was
     }
     pub fn contains(&self, slot: Slot) -> bool {
-        self.bits[slot.index() / 64] & (1 << (slot.index() % 64)) != 0
+        self.words()[slot.index() / 64] & (1 << (slot.index() % 64)) != 0
     }
     pub fn len(&self) -> usize {
-        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+        self.words().iter().map(|w| w.count_ones() as usize).sum()
     }
     pub fn is_empty(&self) -> bool {
-        self.bits.iter().all(|&w| w == 0)
+        self.words().iter().all(|&w| w == 0)
     }
     pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
         Slot::all().filter(move |s| self.contains(*s))
@@ -137,16 +145,16 @@ impl SlotSet {
     /// The bitmap as 256 words, slot `s` at bit `s % 64` of word `s / 64` (fast bulk access
     /// for the cluster bus bitmap and set comparisons).
     pub fn words(&self) -> &[u64; 256] {
-        &self.bits
+        self.bits.as_deref().unwrap_or(&NO_SLOTS)
     }
     pub fn from_words(words: [u64; 256]) -> SlotSet {
         SlotSet {
-            bits: Box::new(words),
+            bits: Some(Box::new(words)),
         }
     }
     /// Slots of the set, ascending, skipping empty words.
     pub fn iter_fast(&self) -> impl Iterator<Item = Slot> + '_ {
-        self.bits.iter().enumerate().flat_map(|(w, &word)| {
+        self.words().iter().enumerate().flat_map(|(w, &word)| {
             let mut rest = word;
             std::iter::from_fn(move || {
                 if rest == 0 {
@@ -165,10 +173,11 @@ impl SlotSet {
         if first > last {
             return;
         }
-        for w in first / 64..=last / 64 {
+        let words = self.bits_mut().iter_mut().enumerate();
+        for (w, word) in words.take(last / 64 + 1).skip(first / 64) {
             let lo = if w == first / 64 { first % 64 } else { 0 };
             let hi = if w == last / 64 { last % 64 } else { 63 };
-            self.bits[w] |= (u64::MAX >> (63 - hi)) & (u64::MAX << lo);
+            *word |= (u64::MAX >> (63 - hi)) & (u64::MAX << lo);
         }
     }
     /// Maximal ascending runs, as CLUSTER NODES prints them.
@@ -240,6 +249,18 @@ mod tests {
         assert_eq!(Slot::parse(b"16384"), None);
         assert_eq!(Slot::parse(b"-1"), None);
         assert_eq!(Slot::parse(b"16383").map(Slot::get), Some(16383));
+    }
+
+    #[test]
+    fn an_emptied_set_equals_a_new_one() {
+        let mut s = SlotSet::new();
+        assert!(s.is_empty() && s.words().iter().all(|&w| w == 0));
+        assert!(!s.remove(Slot(5)) && !s.contains(Slot(5)));
+        assert!(s.insert(Slot(5)) && s.contains(Slot(5)) && s.len() == 1);
+        assert_ne!(s, SlotSet::new());
+        assert!(s.remove(Slot(5)));
+        assert_eq!(s, SlotSet::new());
+        assert_eq!(SlotSet::from_words([0; 256]), SlotSet::default());
     }
 
     proptest! {

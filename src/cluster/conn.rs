@@ -4,13 +4,11 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client, ConnectionAddr, ConnectionInfo, RedisConnectionInfo};
-
 use crate::addr::NodeAddr;
 use crate::cluster::reply::ReplyError;
+use crate::cluster::wire::Wire;
 use crate::tls::TlsClient;
+use anyhow::Result;
 
 /// Why a node could not be used at all.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -63,24 +61,22 @@ impl Default for ConnectOptions {
 #[derive(Clone)]
 pub struct NodeConn {
     pub addr: NodeAddr,
-    conn: MultiplexedConnection,
+    conn: Wire,
 }
 
 impl NodeConn {
     /// Connects and authenticates. AUTH is sent by hand (not by the crate) so that the node's
     /// own error text (`WRONGPASS ...`, `ERR AUTH <password> called without ...`) reaches the user.
     pub async fn connect(addr: &NodeAddr, opts: &ConnectOptions) -> Result<NodeConn, ConnectError> {
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(opts.connect_timeout)
-            .set_response_timeout(opts.response_timeout);
-        let conn = match &opts.tls {
-            None => connect_plain(addr, &config).await,
-            Some(tls) => connect_tls(addr, tls, opts.connect_timeout, config).await,
+        let stream = match &opts.tls {
+            None => connect_plain(addr, opts.connect_timeout).await,
+            Some(tls) => connect_tls(addr, tls, opts.connect_timeout).await,
         }
         .map_err(|reason| ConnectError::Unreachable {
             addr: addr.clone(),
             reason,
         })?;
+        let conn = Wire::start(stream, opts.response_timeout);
         let node = NodeConn {
             addr: addr.clone(),
             conn,
@@ -172,65 +168,48 @@ impl NodeConn {
     }
 }
 
-/// Plain TCP through the crate's own connector.
-async fn connect_plain(
-    addr: &NodeAddr,
-    config: &AsyncConnectionConfig,
-) -> Result<MultiplexedConnection, String> {
-    let client = Client::open(ConnectionInfo {
-        addr: ConnectionAddr::Tcp(addr.host.clone(), addr.port),
-        redis: redis_info(),
-    })
-    .map_err(|e| short_io(&e))?;
-    client
-        .get_multiplexed_async_connection_with_config(config)
-        .await
-        .map_err(|e| short_io(&e))
-}
+/// Either kind of connected stream, for `Wire`.
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send> Stream for T {}
 
-/// TCP, then the TLS handshake by `crate::tls` (the crate's own TLS cannot present an SNI name
-/// other than the address, nor load a CA directory), then the crate's multiplexer over that stream.
-/// The whole setup is bounded by `connect_timeout`.
-async fn connect_tls(
+/// TCP to the node (every address the name resolves to, in order), bounded by `connect_timeout`.
+async fn connect_tcp(
     addr: &NodeAddr,
-    tls: &TlsClient,
     connect_timeout: Duration,
-    config: AsyncConnectionConfig,
-) -> Result<MultiplexedConnection, String> {
-    let deadline = tokio::time::Instant::now() + connect_timeout;
-    let tcp = tokio::time::timeout_at(
-        deadline,
+) -> Result<tokio::net::TcpStream, String> {
+    let tcp = tokio::time::timeout(
+        connect_timeout,
         tokio::net::TcpStream::connect((addr.host.as_str(), addr.port)),
     )
     .await
     .map_err(|_| "Connection timed out".to_string())?
     .map_err(|e| short_os(&e))?;
     let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
+async fn connect_plain(
+    addr: &NodeAddr,
+    connect_timeout: Duration,
+) -> Result<Box<dyn Stream + Unpin>, String> {
+    Ok(Box::new(connect_tcp(addr, connect_timeout).await?))
+}
+
+/// TCP, then the TLS handshake by `crate::tls` (it can present an SNI name other than the
+/// address and load a CA directory). The whole setup is bounded by `connect_timeout`.
+async fn connect_tls(
+    addr: &NodeAddr,
+    tls: &TlsClient,
+    connect_timeout: Duration,
+) -> Result<Box<dyn Stream + Unpin>, String> {
+    let deadline = tokio::time::Instant::now() + connect_timeout;
+    let tcp = connect_tcp(addr, connect_timeout).await?;
     // A plain server reads the ClientHello as an unfinished inline command and never answers.
     let stream = tokio::time::timeout_at(deadline, tls.handshake(&addr.host, tcp))
         .await
         .map_err(|_| "TLS handshake timed out (is this a TLS port?)".to_string())?
         .map_err(|e| e.to_string())?;
-    let (conn, driver) = tokio::time::timeout_at(
-        deadline,
-        MultiplexedConnection::new_with_config(&redis_info(), stream, config),
-    )
-    .await
-    .map_err(|_| "Connection timed out".to_string())?
-    .map_err(|e| short_io(&e))?;
-    // The driver ends when the last clone of `conn` is dropped.
-    tokio::spawn(driver);
-    Ok(conn)
-}
-
-/// Database 0, RESP2, no crate-side AUTH (sent by hand in `NodeConn::connect`).
-fn redis_info() -> RedisConnectionInfo {
-    RedisConnectionInfo {
-        db: 0,
-        username: None,
-        password: None,
-        protocol: redis::ProtocolVersion::RESP2,
-    }
+    Ok(Box::new(stream))
 }
 
 /// An OS error as strerror words it: `Connection refused`, without `(os error 111)`.
@@ -249,22 +228,4 @@ pub fn describe(e: &redis::RedisError) -> String {
         (Some(code), None) => code.to_string(),
         _ => e.to_string(),
     }
-}
-
-/// An I/O error as redis-cli words it: `Connection refused`, without `(os error 111)`.
-fn short_io(e: &redis::RedisError) -> String {
-    if e.is_timeout() {
-        return "Connection timed out".to_string();
-    }
-    let text = e.to_string();
-    let text = match text.find(" (os error") {
-        Some(i) => &text[..i],
-        None => &text,
-    };
-    let text = text.trim_start_matches("I/O error: ");
-    // io::Error texts start lower-case or with a kind; redis-cli prints strerror().
-    if text.contains("onnection refused") {
-        return "Connection refused".to_string();
-    }
-    text.to_string()
 }

@@ -66,9 +66,11 @@ impl NodeLine {
             reason,
             line: line.to_string(),
         };
-        let f: Vec<&str> = line.split(' ').filter(|s| !s.is_empty()).collect();
-        if f.len() < 8 {
-            return Err(err("fewer than 8 fields"));
+        // The 8 fixed fields on the stack; slots and markers follow (no Vec per line).
+        let mut words = line.split(' ').filter(|s| !s.is_empty());
+        let mut f = [""; 8];
+        for field in f.iter_mut() {
+            *field = words.next().ok_or_else(|| err("fewer than 8 fields"))?;
         }
         let (addr, hostname) = match f[1].split_once(',') {
             Some((a, h)) => (a, (!h.is_empty()).then(|| h.to_string())),
@@ -103,7 +105,7 @@ impl NodeLine {
             migrating: Vec::new(),
             importing: Vec::new(),
         };
-        for tok in &f[8..] {
+        for tok in words {
             if let Some(inner) = tok.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
                 if let Some((s, id)) = inner.split_once("->-") {
                     let slot = Slot::parse(s.as_bytes()).ok_or_else(|| err("bad slot"))?;

@@ -1,7 +1,9 @@
 //! Finds keys that sit on a master in slots it does not own (what redis-cli's check misses,
 //! and what its `--search-multiple-owners` finds with ~16384 round trips per master).
-//! Cheap by construction: an empty master costs nothing, a small one is SCANned and its keys
-//! hashed locally, a big one gets COUNTKEYSINSLOT for its non-owned slots, pipelined.
+//! Cheap by construction: an empty master costs nothing, a small one is listed (one KEYS up to
+//! 1000 keys, where it blocks the node no longer than one SCAN page would, SCAN beyond) and its
+//! keys hashed locally, a big one gets COUNTKEYSINSLOT for its non-owned slots, pipelined.
+//! `check` asks each master right after its CLUSTER NODES reply (`ClusterView::load_probing`).
 
 use std::collections::BTreeMap;
 
@@ -9,12 +11,19 @@ use futures_util::future::join_all;
 
 use crate::cluster::conn::NodeConn;
 use crate::cluster::health::StrayKeys;
+use crate::cluster::nodes::NodeLine;
 use crate::cluster::reply::ReplyError;
 use crate::cluster::view::{ClusterNode, ClusterView};
 use crate::slot::{key_slot, Slot, SlotSet};
 
+/// Up to this many keys, one KEYS costs the node no more than one SCAN page (and half as much
+/// CPU as SCAN, measured on redis-server 7.0).
+const KEYS_LIMIT: u64 = 1000;
 /// Up to this many keys, SCAN is cheaper than asking about every non-owned slot.
 const SCAN_LIMIT: u64 = 50_000;
+
+/// Keys per slot a node holds outside the slots it owns or imports, ascending by slot.
+pub type SlotCounts = Vec<(Slot, u64)>;
 const PIPELINE_CHUNK: usize = 2048;
 
 /// Stray keys on every master whose key count is known (`dbsize[i]` for `view.nodes[i]`,
@@ -38,14 +47,10 @@ pub async fn find(
 }
 
 async fn strays_on(node: &ClusterNode, size: Option<u64>) -> Result<Vec<StrayKeys>, ReplyError> {
-    // Slots the node owns or is importing are allowed to hold keys.
-    let mut allowed = node.slots.clone();
-    for (s, _) in &node.importing {
-        allowed.insert(*s);
-    }
-    let counts = match size {
-        Some(n) if n <= SCAN_LIMIT => by_scan(&node.conn, &allowed).await?,
-        _ => by_count(&node.conn, &allowed).await?,
+    let counts = match (&node.strays, node.myself()) {
+        (Some(found), _) => found.clone()?,
+        (None, Some(own)) => count_on(&node.conn, own, size).await?,
+        (None, None) => Vec::new(),
     };
     Ok(counts
         .into_iter()
@@ -58,7 +63,50 @@ async fn strays_on(node: &ClusterNode, size: Option<u64>) -> Result<Vec<StrayKey
         .collect())
 }
 
-async fn by_scan(conn: &NodeConn, allowed: &SlotSet) -> Result<Vec<(Slot, u64)>, ReplyError> {
+/// Stray keys on the node whose own CLUSTER NODES line is `own` and that holds `size` keys
+/// (`None`: unknown).
+pub async fn count_on(
+    conn: &NodeConn,
+    own: &NodeLine,
+    size: Option<u64>,
+) -> Result<SlotCounts, ReplyError> {
+    if size == Some(0) {
+        return Ok(Vec::new());
+    }
+    // Slots the node owns or is importing are allowed to hold keys.
+    let mut allowed = own.slots.clone();
+    for (s, _) in &own.importing {
+        allowed.insert(*s);
+    }
+    match size {
+        Some(n) if n <= KEYS_LIMIT => by_keys(conn, &allowed).await,
+        Some(n) if n <= SCAN_LIMIT => by_scan(conn, &allowed).await,
+        _ => by_count(conn, &allowed).await,
+    }
+}
+
+/// Counts the keys outside `allowed` in a list of key names.
+fn tally(keys: &[redis::Value], allowed: &SlotSet, strays: &mut BTreeMap<Slot, u64>) {
+    for k in keys {
+        if let redis::Value::BulkString(k) = k {
+            let slot = key_slot(k);
+            if !allowed.contains(slot) {
+                *strays.entry(slot).or_default() += 1;
+            }
+        }
+    }
+}
+
+async fn by_keys(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, ReplyError> {
+    let redis::Value::Array(keys) = conn.request(["KEYS", "*"]).await? else {
+        return Err(ReplyError::Transport("KEYS: unexpected reply".into()));
+    };
+    let mut strays = BTreeMap::new();
+    tally(&keys, allowed, &mut strays);
+    Ok(strays.into_iter().collect())
+}
+
+async fn by_scan(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, ReplyError> {
     // Only keys outside `allowed` are counted: on a healthy node nothing is kept at all.
     let mut strays: BTreeMap<Slot, u64> = BTreeMap::new();
     let mut cursor: u64 = 0;
@@ -73,14 +121,7 @@ async fn by_scan(conn: &NodeConn, allowed: &SlotSet) -> Result<Vec<(Slot, u64)>,
         let [next, redis::Value::Array(keys)] = parts.as_slice() else {
             return Err(ReplyError::Transport("SCAN: unexpected reply".into()));
         };
-        for k in keys {
-            if let redis::Value::BulkString(k) = k {
-                let slot = key_slot(k);
-                if !allowed.contains(slot) {
-                    *strays.entry(slot).or_default() += 1;
-                }
-            }
-        }
+        tally(keys, allowed, &mut strays);
         cursor = match next {
             redis::Value::BulkString(c) => std::str::from_utf8(c)
                 .ok()
@@ -95,7 +136,7 @@ async fn by_scan(conn: &NodeConn, allowed: &SlotSet) -> Result<Vec<(Slot, u64)>,
     Ok(strays.into_iter().collect())
 }
 
-async fn by_count(conn: &NodeConn, allowed: &SlotSet) -> Result<Vec<(Slot, u64)>, ReplyError> {
+async fn by_count(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, ReplyError> {
     let slots: Vec<Slot> = Slot::all().filter(|s| !allowed.contains(*s)).collect();
     let mut out = Vec::new();
     for chunk in slots.chunks(PIPELINE_CHUNK) {

@@ -13,6 +13,7 @@ use crate::addr::NodeAddr;
 use crate::cluster::conn::{ConnectError, ConnectOptions, NodeConn};
 use crate::cluster::nodes::{parse_nodes, NodeLine};
 use crate::cluster::reply::ReplyError;
+use crate::cluster::strays::{self, SlotCounts};
 use crate::exit::Fail;
 use crate::slot::{Slot, SlotSet};
 
@@ -33,6 +34,12 @@ pub struct ClusterNode {
     pub importing: Vec<(Slot, String)>,
     /// Its whole CLUSTER NODES table (its opinion of everybody).
     pub table: Vec<NodeLine>,
+    /// DBSIZE when the view was loaded (asked in the same round trip as CLUSTER NODES), or
+    /// the error it got.
+    pub dbsize: Result<u64, String>,
+    /// Keys in slots it does not own, when the view was loaded with `load_probing` and the
+    /// node is a master (`None`: not asked).
+    pub strays: Option<Result<SlotCounts, ReplyError>>,
     pub conn: NodeConn,
 }
 
@@ -106,14 +113,29 @@ impl ClusterView {
     /// Loads the view from `entry`. Fails when the entry node cannot be used (unreachable, auth,
     /// not in cluster mode); other nodes that cannot be loaded land in `skipped`.
     pub async fn load(entry: &NodeAddr, opts: &ConnectOptions) -> Result<ClusterView> {
+        ClusterView::load_with(entry, opts, false).await
+    }
+
+    /// `load`, and every master also counts its keys in slots it does not own right after its
+    /// own reply (no extra round of requests waiting for the slowest node).
+    pub async fn load_probing(entry: &NodeAddr, opts: &ConnectOptions) -> Result<ClusterView> {
+        ClusterView::load_with(entry, opts, true).await
+    }
+
+    async fn load_with(
+        entry: &NodeAddr,
+        opts: &ConnectOptions,
+        probe_strays: bool,
+    ) -> Result<ClusterView> {
         let seed = NodeConn::connect(entry, opts)
             .await
             .map_err(connect_failure)?;
         // Both requests share one round trip on the multiplexed connection; the INFO verdict
         // is still judged first, so a non-cluster node gets the same message as before.
-        let (info, seed_table) = futures_util::future::join(
+        let (info, seed_table, seed_size) = futures_util::future::join3(
             seed.request_string(["INFO", "cluster"]),
             fetch_table(&seed),
+            fetch_dbsize(&seed),
         )
         .await;
         let info = info.map_err(|e| Fail::failure(format!("Node {entry} {e}")))?;
@@ -129,19 +151,29 @@ impl ClusterView {
                 "{entry}: CLUSTER NODES has no myself line"
             )));
         };
+        let others: Vec<&NodeLine> = seed_table.iter().filter(|l| !l.is_myself()).collect();
+        let loads = others
+            .iter()
+            .map(|line| load_member(line, opts, probe_strays));
+        let (seed_strays, results) = futures_util::future::join(
+            probe(&seed, &me, &seed_size, probe_strays),
+            join_all(loads),
+        )
+        .await;
         let mut nodes = vec![own_node(
             entry.clone(),
             &me,
             false,
             None,
-            seed_table.clone(),
+            Answers {
+                table: seed_table.clone(),
+                dbsize: seed_size,
+                strays: seed_strays,
+            },
             seed,
         )];
         let mut skipped = Vec::new();
 
-        let others: Vec<&NodeLine> = seed_table.iter().filter(|l| !l.is_myself()).collect();
-        let loads = others.iter().map(|line| load_member(line, opts));
-        let results = join_all(loads).await;
         for (line, result) in others.into_iter().zip(results) {
             let was_master = !line.is_replica();
             let skip = |reason, detail| SkippedNode {
@@ -172,7 +204,7 @@ impl ClusterView {
                         )),
                     ));
                 }
-                Ok((conn, table)) => {
+                Ok((conn, answers)) => {
                     // The entry's opinion wins over a node that still answers (redis-cli rule).
                     if line.is_failed() {
                         skipped.push(skip(SkipReason::Failed, None));
@@ -182,7 +214,7 @@ impl ClusterView {
                         skipped.push(skip(SkipReason::Unreachable, None));
                         continue;
                     }
-                    let Some(own) = table.iter().find(|l| l.is_myself()).cloned() else {
+                    let Some(own) = answers.table.iter().find(|l| l.is_myself()).cloned() else {
                         skipped.push(skip(
                             SkipReason::Error,
                             Some("CLUSTER NODES has no myself line".into()),
@@ -194,7 +226,7 @@ impl ClusterView {
                         &own,
                         line.is_replica(),
                         line.master_id.clone(),
-                        table,
+                        answers,
                         conn,
                     ));
                 }
@@ -393,18 +425,61 @@ enum MemberError {
     Reply(ReplyError),
 }
 
+/// What one node told when the view was loaded.
+struct Answers {
+    table: Vec<NodeLine>,
+    dbsize: Result<u64, String>,
+    /// Only when probed, and only from a master.
+    strays: Option<Result<SlotCounts, ReplyError>>,
+}
+
 async fn load_member(
     line: &NodeLine,
     opts: &ConnectOptions,
-) -> Result<(NodeConn, Vec<NodeLine>), MemberError> {
+    probe_strays: bool,
+) -> Result<(NodeConn, Answers), MemberError> {
     if line.ip.is_empty() || line.port == 0 {
         return Err(MemberError::Reply(ReplyError::Server("no address".into())));
     }
     let conn = NodeConn::connect(&line.addr_without_bus(), opts)
         .await
         .map_err(MemberError::Connect)?;
-    let table = fetch_table(&conn).await.map_err(MemberError::Reply)?;
-    Ok((conn, table))
+    // One round trip for both: the connection is multiplexed.
+    let (table, size) = futures_util::future::join(fetch_table(&conn), fetch_dbsize(&conn)).await;
+    let table = table.map_err(MemberError::Reply)?;
+    let strays = match table.iter().find(|l| l.is_myself()) {
+        Some(own) => probe(&conn, own, &size, probe_strays).await,
+        None => None,
+    };
+    Ok((
+        conn,
+        Answers {
+            table,
+            dbsize: size,
+            strays,
+        },
+    ))
+}
+
+/// The stray-key count of a master, when asked for.
+async fn probe(
+    conn: &NodeConn,
+    own: &NodeLine,
+    size: &Result<u64, String>,
+    wanted: bool,
+) -> Option<Result<SlotCounts, ReplyError>> {
+    if !wanted || !own.is_master() {
+        return None;
+    }
+    Some(strays::count_on(conn, own, size.as_ref().ok().copied()).await)
+}
+
+/// DBSIZE of one node, or the error text.
+async fn fetch_dbsize(conn: &NodeConn) -> Result<u64, String> {
+    conn.request_int(["DBSIZE"])
+        .await
+        .map(|v| v.max(0) as u64)
+        .map_err(|e| e.to_string())
 }
 
 /// CLUSTER NODES of one node, parsed.
@@ -426,7 +501,7 @@ fn own_node(
     own: &NodeLine,
     seed_says_replica: bool,
     seed_master: Option<String>,
-    table: Vec<NodeLine>,
+    answers: Answers,
     conn: NodeConn,
 ) -> ClusterNode {
     ClusterNode {
@@ -444,7 +519,9 @@ fn own_node(
         slots: own.slots.clone(),
         migrating: own.migrating.clone(),
         importing: own.importing.clone(),
-        table,
+        table: answers.table,
+        dbsize: answers.dbsize,
+        strays: answers.strays,
         conn,
     }
 }

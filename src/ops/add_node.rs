@@ -21,7 +21,7 @@ pub async fn run(args: &AddNodeArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_addr(&args.existing_node)?;
     out.step(&format!("Adding node {new_addr} to cluster {entry}"));
     let view = load_view(&entry, ctx).await?;
-    let sizes = dbsizes(&view).await;
+    let sizes = dbsizes(&view);
     let health = check_section(&view, &sizes, false, true, out).await?;
     let problems = health.problems();
     if !problems.is_empty() {

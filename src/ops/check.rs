@@ -7,14 +7,14 @@ use serde_json::json;
 
 use crate::cli::CheckArgs;
 use crate::exit::{ExitCode, Fail};
-use crate::ops::common::{check_section, dbsizes, load_view, parse_entry, print_info};
+use crate::ops::common::{check_section, dbsizes, load_view_probing, parse_entry, print_info};
 use crate::ops::Context;
 use crate::output::json;
 
 pub async fn run(args: &CheckArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_entry(&args.entry.node)?;
-    let view = load_view(&entry, ctx).await?;
-    let sizes = dbsizes(&view).await;
+    let view = load_view_probing(&entry, ctx).await?;
+    let sizes = dbsizes(&view);
     let info = print_info(&view, &sizes, &ctx.out);
     let health = check_section(&view, &sizes, args.search_multiple_owners, true, &ctx.out).await?;
     let mut problems = health.problems();

@@ -3,7 +3,6 @@
 //! cluster check section. Shared so every op reports the same way.
 
 use anyhow::Result;
-use futures_util::future::join_all;
 
 use crate::addr::NodeAddr;
 use crate::cluster::health::Health;
@@ -28,7 +27,15 @@ pub fn parse_addr(text: &str) -> Result<NodeAddr> {
 /// line (stderr) per unreachable member and `*** WARNING: ... claims to be slave of unknown
 /// node ID ...` lines.
 pub async fn load_view(entry: &NodeAddr, ctx: &Context) -> Result<ClusterView> {
-    let view = ClusterView::load(entry, &ctx.connect).await?;
+    report_load(ClusterView::load(entry, &ctx.connect).await?, ctx)
+}
+
+/// `load_view` for a full check: masters count their stray keys as soon as they answer.
+pub async fn load_view_probing(entry: &NodeAddr, ctx: &Context) -> Result<ClusterView> {
+    report_load(ClusterView::load_probing(entry, &ctx.connect).await?, ctx)
+}
+
+fn report_load(view: ClusterView, ctx: &Context) -> Result<ClusterView> {
     for s in &view.skipped {
         if let (SkipReason::Unreachable | SkipReason::Error, Some(detail)) = (&s.reason, &s.detail)
         {
@@ -41,19 +48,13 @@ pub async fn load_view(entry: &NodeAddr, ctx: &Context) -> Result<ClusterView> {
     Ok(view)
 }
 
-/// DBSIZE of every node (masters and replicas), concurrently; `None` where it failed.
-pub async fn dbsizes(view: &ClusterView) -> Vec<Result<u64, String>> {
-    let jobs = view.nodes.iter().map(|n| async move {
-        if n.replica {
-            return Ok(0);
-        }
-        n.conn
-            .request_int(["DBSIZE"])
-            .await
-            .map(|v| v.max(0) as u64)
-            .map_err(|e| e.to_string())
-    });
-    join_all(jobs).await
+/// Key counts of every node as loaded with the view (replicas count 0: their keys are their
+/// master's); the error text where DBSIZE failed.
+pub fn dbsizes(view: &ClusterView) -> Vec<Result<u64, String>> {
+    view.nodes
+        .iter()
+        .map(|n| if n.replica { Ok(0) } else { n.dbsize.clone() })
+        .collect()
 }
 
 /// The info summary (§2.3): one line per master, the total, the average.

@@ -118,7 +118,7 @@ pub async fn run(args: &CreateArgs, ctx: &Context) -> Result<ExitCode> {
 
     // Final check from the first node, as redis-cli does; its verdict is the exit code.
     let view = load_view(&nodes[0].addr, ctx).await?;
-    let sizes = dbsizes(&view).await;
+    let sizes = dbsizes(&view);
     let health = check_section(&view, &sizes, false, true, out).await?;
     let problems = health.problems();
     if out.is_json() {

@@ -311,7 +311,7 @@ async fn verify(entry: &str, keys: &[Sample], ctx: &Context) -> Result<()> {
 
 async fn key_spread(entry: &str, ctx: &Context) -> Result<String> {
     let view = ClusterView::load(&crate::addr::NodeAddr::parse(entry)?, &ctx.connect).await?;
-    let sizes = crate::ops::common::dbsizes(&view).await;
+    let sizes = crate::ops::common::dbsizes(&view);
     let parts: Vec<String> = view
         .nodes
         .iter()

@@ -33,7 +33,7 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_entry(&args.entry.node)?;
     let opts = move_options(&args.moves, ctx)?;
     let view = load_settled(&entry, ctx, &opts).await?;
-    let sizes = dbsizes(&view).await;
+    let sizes = dbsizes(&view);
     let health = check_section(&view, &sizes, args.search_multiple_owners, true, &ctx.out).await?;
     let unreachable = view.unreachable_masters();
     if unreachable > 0

@@ -13,7 +13,7 @@ use crate::output::json;
 pub async fn run(args: &EntryArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_entry(&args.node)?;
     let view = load_view(&entry, ctx).await?;
-    let sizes = dbsizes(&view).await;
+    let sizes = dbsizes(&view);
     let total = print_info(&view, &sizes, &ctx.out);
     if ctx.out.is_json() {
         let masters: Vec<_> = view

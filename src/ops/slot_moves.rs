@@ -126,7 +126,7 @@ pub async fn require_healthy(
     list_nodes: bool,
     doing: &str,
 ) -> Result<()> {
-    let sizes = dbsizes(view).await;
+    let sizes = dbsizes(view);
     let health = check_section(view, &sizes, false, list_nodes, &ctx.out).await?;
     let problems = health.problems();
     if problems.is_empty() {

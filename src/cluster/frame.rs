@@ -1,0 +1,285 @@
+//! Reply framing and decoding for trib's own client connection (`cluster::wire`): finds where
+//! one reply ends in a growing read buffer (resumable, so a big reply arriving in many reads is
+//! scanned once), then decodes it into the redis crate's `Value`, exactly as the crate's parser
+//! would. The common RESP2 types are decoded here directly (the crate's combinator parser was
+//! most of a 30-node `trib check`'s CPU); anything else (RESP3 types, error replies) is handed
+//! to the crate's own parser, so the two can never disagree. Does no I/O.
+
+use redis::Value;
+
+/// Deepest nesting accepted (the crate's parser has the same kind of limit).
+const MAX_DEPTH: usize = 100;
+
+/// A reply that cannot be framed: the connection must be closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("protocol error: {0}")]
+pub struct FrameError(pub &'static str);
+
+/// Scans one reply at the front of a buffer, remembering how far it got between reads.
+#[derive(Debug, Default)]
+pub struct Framer {
+    /// Bytes of the current reply already known to be complete elements or headers.
+    pos: usize,
+    /// Elements still missing at each open aggregate level.
+    open: Vec<u64>,
+}
+
+impl Framer {
+    /// The length of the first complete reply in `buf`, or `None` when more bytes are needed.
+    /// `buf` must start where the previous reply ended and only ever grow between calls;
+    /// after `Some(n)` the caller removes those `n` bytes and the framer starts afresh.
+    pub fn complete(&mut self, buf: &[u8]) -> Result<Option<usize>, FrameError> {
+        loop {
+            let Some(eol) = find_crlf(buf, self.pos + 1) else {
+                return Ok(None);
+            };
+            let line = &buf[self.pos + 1..eol];
+            let after = eol + 2;
+            match buf[self.pos] {
+                b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => self.pos = after,
+                b'$' | b'=' | b'!' => {
+                    let len = number(line)?;
+                    if len < 0 {
+                        self.pos = after;
+                    } else {
+                        let end = after + len as usize + 2;
+                        if buf.len() < end {
+                            return Ok(None);
+                        }
+                        self.pos = end;
+                    }
+                }
+                kind @ (b'*' | b'~' | b'>' | b'%' | b'|') => {
+                    let n = number(line)?;
+                    self.pos = after;
+                    let elements = match kind {
+                        _ if n <= 0 && kind != b'|' => 0,
+                        b'%' => 2 * n as u64,
+                        // an attribute map is followed by the reply it annotates
+                        b'|' => 2 * n.max(0) as u64 + 1,
+                        _ => n as u64,
+                    };
+                    if elements > 0 {
+                        if self.open.len() >= MAX_DEPTH {
+                            return Err(FrameError("nesting too deep"));
+                        }
+                        self.open.push(elements);
+                        continue;
+                    }
+                }
+                _ => return Err(FrameError("unknown reply type")),
+            }
+            // One element finished: close every aggregate it completes.
+            loop {
+                match self.open.last_mut() {
+                    None => {
+                        let len = self.pos;
+                        self.pos = 0;
+                        return Ok(Some(len));
+                    }
+                    Some(left) => {
+                        *left -= 1;
+                        if *left > 0 {
+                            break;
+                        }
+                        self.open.pop();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Decodes one complete reply (as framed by `Framer`) the way the redis crate does.
+pub fn decode(frame: &[u8]) -> Result<Value, FrameError> {
+    match decode_at(frame, 0) {
+        Some((v, _)) => Ok(v),
+        None => redis::parse_redis_value(frame).map_err(|_| FrameError("unparsable reply")),
+    }
+}
+
+/// The RESP2 fast path: `None` hands the whole frame to the crate's parser.
+fn decode_at(buf: &[u8], pos: usize) -> Option<(Value, usize)> {
+    let eol = find_crlf(buf, pos + 1)?;
+    let line = &buf[pos + 1..eol];
+    let after = eol + 2;
+    match buf[pos] {
+        b'+' => {
+            let text = std::str::from_utf8(line).ok()?;
+            let v = if text == "OK" {
+                Value::Okay
+            } else {
+                Value::SimpleString(text.to_string())
+            };
+            Some((v, after))
+        }
+        b':' => Some((Value::Int(number(line).ok()?), after)),
+        b'$' => {
+            let len = number(line).ok()?;
+            if len < 0 {
+                return Some((Value::Nil, after));
+            }
+            let end = after + len as usize;
+            if buf.get(end..end + 2)? != b"\r\n" {
+                return None;
+            }
+            Some((Value::BulkString(buf[after..end].to_vec()), end + 2))
+        }
+        b'*' => {
+            let n = number(line).ok()?;
+            if n < 0 {
+                return Some((Value::Nil, after));
+            }
+            let mut items = Vec::with_capacity((n as usize).min(1 << 16));
+            let mut at = after;
+            for _ in 0..n {
+                let (v, next) = decode_at(buf, at)?;
+                items.push(v);
+                at = next;
+            }
+            Some((Value::Array(items), at))
+        }
+        // errors and RESP3 types: the crate's parser decides their exact form
+        _ => None,
+    }
+}
+
+/// An integer header as the crate reads it (surrounding blanks allowed).
+fn number(line: &[u8]) -> Result<i64, FrameError> {
+    std::str::from_utf8(line)
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .ok_or(FrameError("expected an integer"))
+}
+
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    let rest = buf.get(from..)?;
+    let mut at = 0;
+    while let Some(i) = rest[at..].iter().position(|&b| b == b'\r') {
+        let cr = at + i;
+        match rest.get(cr + 1) {
+            Some(b'\n') => return Some(from + cr),
+            Some(_) => at = cr + 1,
+            None => return None,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn frame_all(bytes: &[u8]) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut framer = Framer::default();
+        // feed one byte more at a time: every prefix is either incomplete or a whole reply
+        let mut end = start;
+        while start < bytes.len() {
+            end = (end + 1).min(bytes.len());
+            if let Some(n) = framer.complete(&bytes[start..end]).unwrap() {
+                out.push(decode(&bytes[start..start + n]).unwrap());
+                start += n;
+                end = start;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn replies_decode_like_the_crate() {
+        for reply in [
+            &b"+OK\r\n"[..],
+            b"+PONG\r\n",
+            b"-MOVED 3999 127.0.0.1:6381\r\n",
+            b"-ERR unknown command\r\n",
+            b":-42\r\n",
+            b"$-1\r\n",
+            b"$0\r\n\r\n",
+            b"$5\r\na\r\nbc\r\n",
+            b"*-1\r\n",
+            b"*0\r\n",
+            b"*2\r\n*1\r\n$1\r\nx\r\n:7\r\n",
+            b"*3\r\n$1\r\na\r\n-ERR inner\r\n+OK\r\n",
+            b"%1\r\n+k\r\n:1\r\n",
+            b"~2\r\n:1\r\n:2\r\n",
+            b",1.5\r\n",
+            b"#t\r\n",
+            b"_\r\n",
+            b"|1\r\n+ttl\r\n:3\r\n+v\r\n",
+        ] {
+            let got = frame_all(reply);
+            assert_eq!(got.len(), 1, "{reply:?}");
+            assert_eq!(
+                got[0],
+                redis::parse_redis_value(reply).unwrap(),
+                "{reply:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_is_a_protocol_error() {
+        assert!(Framer::default().complete(b"?x\r\n").is_err());
+        assert!(Framer::default().complete(b"$x\r\n").is_err());
+        assert_eq!(Framer::default().complete(b"$3\r\nab").unwrap(), None);
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Nil),
+            Just(Value::Okay),
+            any::<i64>().prop_map(Value::Int),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::BulkString),
+            "[a-zA-Z0-9 ]{0,20}".prop_map(Value::SimpleString),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            proptest::collection::vec(inner, 0..8).prop_map(Value::Array)
+        })
+    }
+
+    fn encode(v: &Value, out: &mut Vec<u8>) {
+        match v {
+            Value::Nil => out.extend_from_slice(b"$-1\r\n"),
+            Value::Okay => out.extend_from_slice(b"+OK\r\n"),
+            Value::Int(n) => out.extend_from_slice(format!(":{n}\r\n").as_bytes()),
+            Value::BulkString(b) => {
+                out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
+                out.extend_from_slice(b);
+                out.extend_from_slice(b"\r\n");
+            }
+            Value::SimpleString(s) => out.extend_from_slice(format!("+{s}\r\n").as_bytes()),
+            Value::Array(items) => {
+                out.extend_from_slice(format!("*{}\r\n", items.len()).as_bytes());
+                for i in items {
+                    encode(i, out);
+                }
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_of_any_replies_decodes_like_the_crate(
+            values in proptest::collection::vec(value(), 1..5),
+        ) {
+            let mut bytes = Vec::new();
+            for v in &values {
+                encode(v, &mut bytes);
+            }
+            let got = frame_all(&bytes);
+            let expected: Vec<Value> = values
+                .iter()
+                .map(|v| {
+                    let mut one = Vec::new();
+                    encode(v, &mut one);
+                    redis::parse_redis_value(&one).unwrap()
+                })
+                .collect();
+            prop_assert_eq!(got, expected);
+        }
+    }
+}

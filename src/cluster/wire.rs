@@ -1,0 +1,221 @@
+//! trib's own multiplexed client connection: one socket (plain or TLS), requests written in
+//! order by a writer task, replies matched to them in order by a reader task, many requests in
+//! flight at once. It speaks to the redis crate through `ConnectionLike`, so `Cmd`, `Pipeline`,
+//! `Value` and the crate's error classification stay exactly as they were; only the socket
+//! handling and the reply parsing (`cluster::frame`, much cheaper than the crate's) are ours.
+//! Connecting and authenticating live in `cluster::conn`.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use futures_util::future::{BoxFuture, FutureExt};
+use redis::{RedisError, RedisFuture, RedisResult, Value};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cluster::frame::{decode, Framer};
+
+/// How many replies a request waits for, and where they go.
+struct Pending {
+    /// Replies read and dropped first (a transaction's `OK`/`QUEUED` lines).
+    skip: usize,
+    /// Replies handed back after the skipped ones.
+    keep: usize,
+    replies: Vec<Value>,
+    done: oneshot::Sender<RedisResult<Vec<Value>>>,
+}
+
+struct Request {
+    bytes: Vec<u8>,
+    pending: Pending,
+}
+
+/// Shared by the writer (pushes, in write order) and the reader (pops, in reply order); one
+/// lock, so a request is either queued before the reader fails the queue or refused after.
+#[derive(Default)]
+struct Queue {
+    waiting: VecDeque<Pending>,
+    /// Set by the reader when the socket is gone: every later request fails at once.
+    closed: Option<io::ErrorKind>,
+}
+
+type SharedQueue = Arc<Mutex<Queue>>;
+
+/// A handle on one connection; cheap to clone. The tasks end when the last clone is dropped.
+#[derive(Clone)]
+pub struct Wire {
+    requests: mpsc::UnboundedSender<Request>,
+    response_timeout: Duration,
+}
+
+impl Wire {
+    /// Starts the reader and writer tasks on `stream` (already connected, TLS done).
+    pub fn start<S>(stream: S, response_timeout: Duration) -> Wire
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (read, write) = tokio::io::split(stream);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queue = SharedQueue::default();
+        tokio::spawn(write_requests(write, rx, queue.clone()));
+        tokio::spawn(read_replies(read, queue));
+        Wire {
+            requests: tx,
+            response_timeout,
+        }
+    }
+
+    /// Writes `bytes` and waits (bounded by the response timeout) for `skip + keep` replies.
+    pub async fn send(&self, bytes: Vec<u8>, skip: usize, keep: usize) -> RedisResult<Vec<Value>> {
+        if skip + keep == 0 {
+            return Ok(Vec::new());
+        }
+        let (done, answer) = oneshot::channel();
+        let pending = Pending {
+            skip,
+            keep,
+            replies: Vec::with_capacity(keep.min(4096)),
+            done,
+        };
+        if self.requests.send(Request { bytes, pending }).is_err() {
+            return Err(io_error(io::ErrorKind::BrokenPipe, "connection closed"));
+        }
+        match tokio::time::timeout(self.response_timeout, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(io_error(io::ErrorKind::BrokenPipe, "connection closed")),
+            // The request stays queued: its late replies are read and dropped, keeping order.
+            Err(_) => Err(io_error(io::ErrorKind::TimedOut, "response timed out")),
+        }
+    }
+}
+
+impl redis::aio::ConnectionLike for Wire {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, Value> {
+        let bytes = cmd.get_packed_command();
+        (async move {
+            let mut replies = self.send(bytes, 0, 1).await?;
+            Ok(replies.pop().unwrap_or(Value::Nil))
+        })
+        .boxed()
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipe: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        let bytes = pipe.get_packed_pipeline();
+        let sent: BoxFuture<'a, RedisResult<Vec<Value>>> = self.send(bytes, offset, count).boxed();
+        sent
+    }
+
+    fn get_db(&self) -> i64 {
+        0
+    }
+}
+
+fn io_error(kind: io::ErrorKind, text: &'static str) -> RedisError {
+    RedisError::from(io::Error::new(kind, text))
+}
+
+/// Writes requests in arrival order, coalescing whatever is queued into one write.
+async fn write_requests<W: AsyncWrite>(
+    write: W,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    queue: SharedQueue,
+) {
+    tokio::pin!(write);
+    let mut out = Vec::new();
+    while let Some(first) = requests.recv().await {
+        let mut next = Some(first);
+        while let Some(req) = next {
+            let mut q = queue.lock().unwrap();
+            if let Some(kind) = q.closed {
+                drop(q);
+                let _ = req
+                    .pending
+                    .done
+                    .send(Err(io_error(kind, "connection closed")));
+            } else {
+                out.extend_from_slice(&req.bytes);
+                q.waiting.push_back(req.pending);
+            }
+            next = requests.try_recv().ok();
+        }
+        if out.is_empty() {
+            continue;
+        }
+        let written = write.write_all(&out).await;
+        out.clear();
+        if written.is_err() {
+            // The reader sees the same broken socket and fails everything queued.
+            break;
+        }
+    }
+    // Every handle is gone (or the socket broke): half-close, so the server closes its side
+    // and the reader ends.
+    let _ = write.shutdown().await;
+}
+
+/// Reads replies and hands them to the queued requests in order.
+async fn read_replies<R: AsyncRead>(read: R, queue: SharedQueue) {
+    tokio::pin!(read);
+    let mut buf = BytesMut::with_capacity(4096);
+    let mut framer = Framer::default();
+    let failure = loop {
+        match framer.complete(&buf) {
+            Err(_) => break io::ErrorKind::InvalidData,
+            Ok(Some(len)) => {
+                let value = decode(&buf[..len]);
+                buf.advance(len);
+                match value {
+                    Ok(v) => deliver(&queue, v),
+                    Err(_) => break io::ErrorKind::InvalidData,
+                }
+                continue;
+            }
+            Ok(None) => {}
+        }
+        // Small to start (30 connections' buffers are a check's page faults), doubling for
+        // big replies.
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(buf.len().max(4096));
+        }
+        match read.read_buf(&mut buf).await {
+            Ok(0) => break io::ErrorKind::UnexpectedEof,
+            Ok(_) => {}
+            Err(e) => break e.kind(),
+        }
+    };
+    let waiting: Vec<Pending> = {
+        let mut q = queue.lock().unwrap();
+        q.closed = Some(failure);
+        q.waiting.drain(..).collect()
+    };
+    for p in waiting {
+        let _ = p.done.send(Err(io_error(failure, "connection closed")));
+    }
+}
+
+/// One reply for the oldest waiting request; a reply nobody asked for is dropped.
+fn deliver(queue: &Mutex<Queue>, value: Value) {
+    let mut q = queue.lock().unwrap();
+    let waiting = &mut q.waiting;
+    let Some(front) = waiting.front_mut() else {
+        return;
+    };
+    if front.skip > 0 {
+        front.skip -= 1;
+    } else {
+        front.replies.push(value);
+    }
+    if front.skip == 0 && front.replies.len() >= front.keep {
+        let done = waiting.pop_front().expect("front exists");
+        drop(q);
+        let _ = done.done.send(Ok(done.replies));
+    }
+}
