@@ -98,6 +98,18 @@ pub struct ClusterView {
     pub skipped: Vec<SkippedNode>,
     /// Non-fatal oddities found while loading (`claims to be slave of unknown node ID`).
     pub warnings: Vec<String>,
+    /// Replicas the entry node lists as healthy but that were not asked (`load_masters`).
+    pub replicas_not_loaded: Vec<NodeLine>,
+}
+
+/// Which members a load asks, and what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Everyone,
+    /// Everyone; masters also count their stray keys.
+    EveryoneProbing,
+    /// Masters only; replicas are known from the entry node's table.
+    MastersOnly,
 }
 
 /// Errors looking a node up by id or prefix.
@@ -113,20 +125,29 @@ impl ClusterView {
     /// Loads the view from `entry`. Fails when the entry node cannot be used (unreachable, auth,
     /// not in cluster mode); other nodes that cannot be loaded land in `skipped`.
     pub async fn load(entry: &NodeAddr, opts: &ConnectOptions) -> Result<ClusterView> {
-        ClusterView::load_with(entry, opts, false).await
+        ClusterView::load_with(entry, opts, Scope::Everyone).await
     }
 
     /// `load`, and every master also counts its keys in slots it does not own right after its
     /// own reply (no extra round of requests waiting for the slowest node).
     pub async fn load_probing(entry: &NodeAddr, opts: &ConnectOptions) -> Result<ClusterView> {
-        ClusterView::load_with(entry, opts, true).await
+        ClusterView::load_with(entry, opts, Scope::EveryoneProbing).await
+    }
+
+    /// `load` asking only the masters (and the entry): for reports about keys and slots, where
+    /// a replica's own opinion adds nothing and half the connections are saved. The replicas
+    /// the entry node lists (and does not flag failed or unreachable) land in
+    /// `replicas_not_loaded`.
+    pub async fn load_masters(entry: &NodeAddr, opts: &ConnectOptions) -> Result<ClusterView> {
+        ClusterView::load_with(entry, opts, Scope::MastersOnly).await
     }
 
     async fn load_with(
         entry: &NodeAddr,
         opts: &ConnectOptions,
-        probe_strays: bool,
+        scope: Scope,
     ) -> Result<ClusterView> {
+        let probe_strays = scope == Scope::EveryoneProbing;
         let seed = NodeConn::connect(entry, opts)
             .await
             .map_err(connect_failure)?;
@@ -151,7 +172,21 @@ impl ClusterView {
                 "{entry}: CLUSTER NODES has no myself line"
             )));
         };
-        let others: Vec<&NodeLine> = seed_table.iter().filter(|l| !l.is_myself()).collect();
+        let (others, replicas_not_loaded): (Vec<&NodeLine>, Vec<&NodeLine>) = seed_table
+            .iter()
+            .filter(|l| !l.is_myself())
+            .partition(|l| scope != Scope::MastersOnly || !l.is_replica());
+        let replicas_not_loaded: Vec<NodeLine> = replicas_not_loaded
+            .into_iter()
+            .filter(|l| {
+                l.connected
+                    && !l.is_failed()
+                    && !l.has_flag("handshake")
+                    && !l.has_flag("noaddr")
+                    && !l.ip.is_empty()
+            })
+            .cloned()
+            .collect();
         let loads = others
             .iter()
             .map(|line| load_member(line, opts, probe_strays));
@@ -237,6 +272,7 @@ impl ClusterView {
             nodes,
             skipped,
             warnings: Vec::new(),
+            replicas_not_loaded,
         };
         view.warnings = view.unknown_master_warnings();
         Ok(view)
@@ -255,6 +291,16 @@ impl ClusterView {
         self.nodes
             .iter()
             .filter(move |n| n.replica && n.master_id.as_deref() == Some(master_id))
+    }
+
+    /// How many replicas `master_id` has: loaded ones, and those only the entry node listed.
+    pub fn replica_count(&self, master_id: &str) -> usize {
+        let listed = self
+            .replicas_not_loaded
+            .iter()
+            .filter(|l| l.master_id.as_deref() == Some(master_id))
+            .count();
+        self.replicas_of(master_id).count() + listed
     }
 
     /// The node with exactly this id (case-insensitive, as redis-cli compares).

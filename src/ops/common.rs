@@ -30,6 +30,11 @@ pub async fn load_view(entry: &NodeAddr, ctx: &Context) -> Result<ClusterView> {
     report_load(ClusterView::load(entry, &ctx.connect).await?, ctx)
 }
 
+/// `load_view` asking only the masters (for `info`).
+pub async fn load_view_masters(entry: &NodeAddr, ctx: &Context) -> Result<ClusterView> {
+    report_load(ClusterView::load_masters(entry, &ctx.connect).await?, ctx)
+}
+
 /// `load_view` for a full check: masters count their stray keys as soon as they answer.
 pub async fn load_view_probing(entry: &NodeAddr, ctx: &Context) -> Result<ClusterView> {
     report_load(ClusterView::load_probing(entry, &ctx.connect).await?, ctx)

@@ -31,7 +31,7 @@ pub fn node_block(view: &ClusterView, node: &ClusterNode, indent: &str) -> Vec<S
             lines.push(format!("{indent}   replicates {m}"));
         }
     } else {
-        let k = view.replicas_of(&node.id).count();
+        let k = view.replica_count(&node.id);
         if k > 0 {
             lines.push(format!("{indent}   {k} additional replica(s)"));
         }
@@ -47,7 +47,7 @@ pub fn info_line(view: &ClusterView, node: &ClusterNode, keys: u64) -> String {
         &node.id[..node.id.len().min(8)],
         keys,
         node.slots.len(),
-        view.replicas_of(&node.id).count()
+        view.replica_count(&node.id)
     )
 }
 

@@ -33,7 +33,7 @@ pub fn node(view: &ClusterView, n: &ClusterNode, keys: Option<u64>) -> Value {
         "config_epoch": n.config_epoch,
         "slots": slot_ranges(&n.slots),
         "slot_count": n.slots.len(),
-        "replicas": if n.replica { 0 } else { view.replicas_of(&n.id).count() },
+        "replicas": if n.replica { 0 } else { view.replica_count(&n.id) },
         "keys": keys,
         "migrating": open(&n.migrating),
         "importing": open(&n.importing),
