@@ -219,3 +219,118 @@ fn deliver(queue: &Mutex<Queue>, value: Value) {
         let _ = done.done.send(Ok(done.replies));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis::aio::ConnectionLike;
+    use tokio::io::DuplexStream;
+
+    /// A wire to an in-memory peer the test plays the server on.
+    fn pair(timeout_ms: u64) -> (Wire, DuplexStream) {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        (
+            Wire::start(client, Duration::from_millis(timeout_ms)),
+            server,
+        )
+    }
+
+    /// Reads `n` request bytes as the server, bounded in time.
+    async fn read_exactly(server: &mut DuplexStream, n: usize) -> Vec<u8> {
+        let mut buf = vec![0; n];
+        tokio::time::timeout(Duration::from_secs(5), server.read_exact(&mut buf))
+            .await
+            .expect("the request bytes arrive")
+            .unwrap();
+        buf
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_get_their_own_replies_in_order() {
+        let (wire, mut server) = pair(5_000);
+        let ping = redis::cmd("PING").get_packed_command();
+        let echo = redis::cmd("ECHO").arg("x").get_packed_command();
+        let asked_len = ping.len() + echo.len();
+        let (a, b) = (wire.clone(), wire.clone());
+        let first = tokio::spawn(async move { a.send(ping, 0, 1).await });
+        tokio::task::yield_now().await;
+        let second = tokio::spawn(async move { b.send(echo, 0, 1).await });
+        let asked = read_exactly(&mut server, asked_len).await;
+        assert!(asked.starts_with(b"*1\r\n$4\r\nPING\r\n"), "{asked:?}");
+        server.write_all(b"+PONG\r\n$1\r\nx\r\n").await.unwrap();
+        assert_eq!(
+            first.await.unwrap().unwrap(),
+            vec![Value::SimpleString("PONG".into())]
+        );
+        assert_eq!(
+            second.await.unwrap().unwrap(),
+            vec![Value::BulkString(b"x".to_vec())]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pipeline_skips_and_keeps_the_right_replies() {
+        let (mut wire, mut server) = pair(5_000);
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg("k")
+            .arg("v")
+            .ignore()
+            .cmd("GET")
+            .arg("k");
+        let asked_len = pipe.get_packed_pipeline().len();
+        let serve = async {
+            read_exactly(&mut server, asked_len).await;
+            server.write_all(b"+OK\r\n$1\r\nv\r\n").await.unwrap();
+        };
+        let (got, _) = tokio::join!(pipe.query_async::<Vec<String>>(&mut wire), serve);
+        assert_eq!(got.unwrap(), vec!["v".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_request_does_not_shift_later_replies() {
+        let (wire, mut server) = pair(100);
+        let slow = wire.send(b"*1\r\n$4\r\nSLOW\r\n".to_vec(), 0, 1).await;
+        assert!(slow.as_ref().is_err_and(|e| e.is_timeout()), "{slow:?}");
+        let next = {
+            let w = wire.clone();
+            tokio::spawn(async move { w.send(b"*1\r\n$4\r\nNEXT\r\n".to_vec(), 0, 1).await })
+        };
+        read_exactly(&mut server, 28).await;
+        // the late reply to SLOW arrives first and must be dropped, not given to NEXT
+        server.write_all(b"+late\r\n+next\r\n").await.unwrap();
+        assert_eq!(
+            next.await.unwrap().unwrap(),
+            vec![Value::SimpleString("next".into())]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_connection_fails_waiting_and_later_requests() {
+        let (wire, mut server) = pair(5_000);
+        let waiting = {
+            let w = wire.clone();
+            tokio::spawn(async move { w.send(b"*1\r\n$4\r\nPING\r\n".to_vec(), 0, 1).await })
+        };
+        read_exactly(&mut server, 14).await;
+        drop(server);
+        let e = waiting.await.unwrap().unwrap_err();
+        assert!(e.is_connection_dropped() || e.is_io_error(), "{e:?}");
+        let later = wire.send(b"*1\r\n$4\r\nPING\r\n".to_vec(), 0, 1).await;
+        assert!(later.is_err(), "{later:?}");
+        let mut conn = wire.clone();
+        assert!(conn.req_packed_command(&redis::cmd("PING")).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn garbage_from_the_server_closes_the_connection() {
+        let (wire, mut server) = pair(5_000);
+        let waiting = {
+            let w = wire.clone();
+            tokio::spawn(async move { w.send(b"*1\r\n$4\r\nPING\r\n".to_vec(), 0, 1).await })
+        };
+        read_exactly(&mut server, 14).await;
+        server.write_all(b"?what\r\n").await.unwrap();
+        assert!(waiting.await.unwrap().is_err());
+    }
+}
