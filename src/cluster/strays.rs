@@ -26,17 +26,11 @@ const SCAN_LIMIT: u64 = 50_000;
 pub type SlotCounts = Vec<(Slot, u64)>;
 const PIPELINE_CHUNK: usize = 2048;
 
-/// Stray keys on every master whose key count is known (`dbsize[i]` for `view.nodes[i]`,
-/// `None` = unknown, treated as non-empty).
-pub async fn find(
-    view: &ClusterView,
-    dbsize: &[Option<u64>],
-) -> Result<Vec<StrayKeys>, ReplyError> {
+/// Stray keys on every master (a key count DBSIZE could not read is treated as non-empty).
+pub async fn find(view: &ClusterView) -> Result<Vec<StrayKeys>, ReplyError> {
     let jobs = view
-        .nodes
-        .iter()
-        .zip(dbsize.iter().copied().chain(std::iter::repeat(None)))
-        .filter(|(n, _)| n.is_master())
+        .masters()
+        .map(|n| (n, n.dbsize.as_ref().ok().copied()))
         .filter(|(_, size)| *size != Some(0))
         .map(|(n, size)| strays_on(n, size));
     let mut out = Vec::new();

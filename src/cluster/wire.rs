@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
-use futures_util::future::{BoxFuture, FutureExt};
+use futures_util::future::FutureExt;
 use redis::{RedisError, RedisFuture, RedisResult, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -109,8 +109,7 @@ impl redis::aio::ConnectionLike for Wire {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         let bytes = pipe.get_packed_pipeline();
-        let sent: BoxFuture<'a, RedisResult<Vec<Value>>> = self.send(bytes, offset, count).boxed();
-        sent
+        self.send(bytes, offset, count).boxed()
     }
 
     fn get_db(&self) -> i64 {
@@ -235,6 +234,15 @@ mod tests {
         )
     }
 
+    /// One request waiting for one reply, in its own task.
+    fn spawn_send(
+        wire: &Wire,
+        bytes: &'static [u8],
+    ) -> tokio::task::JoinHandle<RedisResult<Vec<Value>>> {
+        let w = wire.clone();
+        tokio::spawn(async move { w.send(bytes.to_vec(), 0, 1).await })
+    }
+
     /// Reads `n` request bytes as the server, bounded in time.
     async fn read_exactly(server: &mut DuplexStream, n: usize) -> Vec<u8> {
         let mut buf = vec![0; n];
@@ -292,10 +300,7 @@ mod tests {
         let (wire, mut server) = pair(100);
         let slow = wire.send(b"*1\r\n$4\r\nSLOW\r\n".to_vec(), 0, 1).await;
         assert!(slow.as_ref().is_err_and(|e| e.is_timeout()), "{slow:?}");
-        let next = {
-            let w = wire.clone();
-            tokio::spawn(async move { w.send(b"*1\r\n$4\r\nNEXT\r\n".to_vec(), 0, 1).await })
-        };
+        let next = spawn_send(&wire, b"*1\r\n$4\r\nNEXT\r\n");
         read_exactly(&mut server, 28).await;
         // the late reply to SLOW arrives first and must be dropped, not given to NEXT
         server.write_all(b"+late\r\n+next\r\n").await.unwrap();
@@ -308,10 +313,7 @@ mod tests {
     #[tokio::test]
     async fn a_closed_connection_fails_waiting_and_later_requests() {
         let (wire, mut server) = pair(5_000);
-        let waiting = {
-            let w = wire.clone();
-            tokio::spawn(async move { w.send(b"*1\r\n$4\r\nPING\r\n".to_vec(), 0, 1).await })
-        };
+        let waiting = spawn_send(&wire, b"*1\r\n$4\r\nPING\r\n");
         read_exactly(&mut server, 14).await;
         drop(server);
         let e = waiting.await.unwrap().unwrap_err();
@@ -325,10 +327,7 @@ mod tests {
     #[tokio::test]
     async fn garbage_from_the_server_closes_the_connection() {
         let (wire, mut server) = pair(5_000);
-        let waiting = {
-            let w = wire.clone();
-            tokio::spawn(async move { w.send(b"*1\r\n$4\r\nPING\r\n".to_vec(), 0, 1).await })
-        };
+        let waiting = spawn_send(&wire, b"*1\r\n$4\r\nPING\r\n");
         read_exactly(&mut server, 14).await;
         server.write_all(b"?what\r\n").await.unwrap();
         assert!(waiting.await.unwrap().is_err());

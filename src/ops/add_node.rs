@@ -10,7 +10,7 @@ use crate::cli::AddNodeArgs;
 use crate::cluster::conn::NodeConn;
 use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
-use crate::ops::common::{check_section, dbsizes, load_view, parse_addr};
+use crate::ops::common::{check_section, load_view, parse_addr};
 use crate::ops::create::{meet, probe, resolve};
 use crate::ops::join::{join_timeout, not_joined, wait_state_ok, wait_until};
 use crate::ops::Context;
@@ -21,8 +21,7 @@ pub async fn run(args: &AddNodeArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_addr(&args.existing_node)?;
     out.step(&format!("Adding node {new_addr} to cluster {entry}"));
     let view = load_view(&entry, ctx).await?;
-    let sizes = dbsizes(&view);
-    let health = check_section(&view, &sizes, false, true, out).await?;
+    let health = check_section(&view, false, true, out).await?;
     let problems = health.problems();
     if !problems.is_empty() {
         return Err(Fail::failure(format!(

@@ -16,7 +16,7 @@ pub async fn run(args: &CheckArgs, ctx: &Context) -> Result<ExitCode> {
     let view = load_view_probing(&entry, ctx).await?;
     let sizes = dbsizes(&view);
     let info = print_info(&view, &sizes, &ctx.out);
-    let health = check_section(&view, &sizes, args.search_multiple_owners, true, &ctx.out).await?;
+    let health = check_section(&view, args.search_multiple_owners, true, &ctx.out).await?;
     let mut problems = health.problems();
     if let Err(e) = &info {
         problems.insert(0, e.clone());

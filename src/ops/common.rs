@@ -99,13 +99,11 @@ pub fn print_info(
 /// findings. `list_nodes` prints the `M:`/`S:` blocks.
 pub async fn check_section(
     view: &ClusterView,
-    sizes: &[Result<u64, String>],
     search_multiple_owners: bool,
     list_nodes: bool,
     out: &Reporter,
 ) -> Result<Health> {
-    let known: Vec<Option<u64>> = sizes.iter().map(|s| s.as_ref().ok().copied()).collect();
-    let strays = strays::find(view, &known)
+    let strays = strays::find(view)
         .await
         .map_err(|e| Fail::failure(format!("looking for keys in non-owned slots: {e}")))?;
     let health = Health::assess(view).with_strays(view, strays, search_multiple_owners);

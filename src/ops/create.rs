@@ -15,7 +15,7 @@ use crate::cluster::conn::NodeConn;
 use crate::cluster::nodes::parse_nodes;
 use crate::cluster::view::cluster_enabled;
 use crate::exit::{ExitCode, Fail};
-use crate::ops::common::{check_section, dbsizes, load_view, parse_addr};
+use crate::ops::common::{check_section, load_view, parse_addr};
 use crate::ops::join::{join_timeout, not_joined, wait_state_ok, wait_until};
 use crate::ops::Context;
 use crate::output::Answer;
@@ -118,8 +118,7 @@ pub async fn run(args: &CreateArgs, ctx: &Context) -> Result<ExitCode> {
 
     // Final check from the first node, as redis-cli does; its verdict is the exit code.
     let view = load_view(&nodes[0].addr, ctx).await?;
-    let sizes = dbsizes(&view);
-    let health = check_section(&view, &sizes, false, true, out).await?;
+    let health = check_section(&view, false, true, out).await?;
     let problems = health.problems();
     if out.is_json() {
         out.json(&json!({

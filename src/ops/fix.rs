@@ -20,7 +20,7 @@ use crate::exit::{ExitCode, Fail};
 use crate::migrate::keys::{drain_slot, Ends};
 use crate::migrate::setslot::setslot_many;
 use crate::migrate::{Engine, EngineNode, MigrateOptions};
-use crate::ops::common::{check_section, dbsizes, parse_entry};
+use crate::ops::common::{check_section, parse_entry};
 use crate::ops::slot_moves::{load_settled, move_options};
 use crate::ops::Context;
 use crate::output::progress::Progress;
@@ -33,8 +33,7 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_entry(&args.entry.node)?;
     let opts = move_options(&args.moves, ctx)?;
     let view = load_settled(&entry, ctx, &opts).await?;
-    let sizes = dbsizes(&view);
-    let health = check_section(&view, &sizes, args.search_multiple_owners, true, &ctx.out).await?;
+    let health = check_section(&view, args.search_multiple_owners, true, &ctx.out).await?;
     let unreachable = view.unreachable_masters();
     if unreachable > 0
         && !args.fix_with_unreachable_masters

@@ -15,7 +15,7 @@ use crate::migrate::{
     response_timeout_for, Engine, EngineNode, MigrateOptions, MigrateReport, DEFAULT_BATCH_KEYS,
     DEFAULT_PARALLEL,
 };
-use crate::ops::common::{check_section, dbsizes};
+use crate::ops::common::check_section;
 use crate::ops::Context;
 use crate::output::progress::Progress;
 use crate::plan::moves::{PlanNode, Transfer};
@@ -126,8 +126,7 @@ pub async fn require_healthy(
     list_nodes: bool,
     doing: &str,
 ) -> Result<()> {
-    let sizes = dbsizes(view);
-    let health = check_section(view, &sizes, false, list_nodes, &ctx.out).await?;
+    let health = check_section(view, false, list_nodes, &ctx.out).await?;
     let problems = health.problems();
     if problems.is_empty() {
         return Ok(());
