@@ -108,6 +108,24 @@ impl NodeConn {
             .map_err(|e| ReplyError::from_redis(&e))
     }
 
+    /// Sends one command and returns its reply undecoded (the RESP frame's bytes, for
+    /// `frame::RawReader`): a reply of many keys costs one copy instead of one allocation
+    /// per key. Errors classified.
+    pub async fn request_raw<I, A>(&self, args: I) -> Result<Vec<u8>, ReplyError>
+    where
+        I: IntoIterator<Item = A>,
+        A: redis::ToRedisArgs,
+    {
+        let mut cmd = redis::Cmd::new();
+        for a in args {
+            cmd.arg(a);
+        }
+        self.conn
+            .send_raw(cmd.get_packed_command())
+            .await
+            .map_err(|e| ReplyError::from_redis(&e))
+    }
+
     /// Sends one command and reads a bulk/simple string reply as text; errors classified.
     pub async fn request_string<I, A>(&self, args: I) -> Result<String, ReplyError>
     where

@@ -144,8 +144,72 @@ fn decode_at(buf: &[u8], pos: usize) -> Option<(Value, usize)> {
     }
 }
 
+/// Reads a RESP2 reply frame (as `Wire::send_raw` returns it) element by element, borrowing
+/// bulk strings instead of copying them. Each method returns `None` when the next element is
+/// not of the kind asked for.
+pub struct RawReader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> RawReader<'a> {
+    pub fn new(frame: &'a [u8]) -> RawReader<'a> {
+        RawReader { buf: frame, pos: 0 }
+    }
+
+    /// The element count of an array header (a null array counts as empty).
+    pub fn array_len(&mut self) -> Option<usize> {
+        let start = self.pos;
+        let (kind, line) = self.header()?;
+        let len = number(line).ok().filter(|_| kind == b'*');
+        if len.is_none() {
+            self.pos = start;
+        }
+        len.map(|n| n.max(0) as usize)
+    }
+
+    /// One bulk string (not null).
+    pub fn bulk(&mut self) -> Option<&'a [u8]> {
+        let start = self.pos;
+        let (kind, line) = self.header()?;
+        let len = number(line).ok().filter(|&n| n >= 0 && kind == b'$');
+        let Some(len) = len else {
+            self.pos = start;
+            return None;
+        };
+        let from = self.pos;
+        let end = from + len as usize;
+        if self.buf.get(end..end + 2) != Some(b"\r\n") {
+            self.pos = start;
+            return None;
+        }
+        self.pos = end + 2;
+        Some(&self.buf[from..end])
+    }
+
+    fn header(&mut self) -> Option<(u8, &'a [u8])> {
+        let kind = *self.buf.get(self.pos)?;
+        let eol = find_crlf(self.buf, self.pos + 1)?;
+        let line = &self.buf[self.pos + 1..eol];
+        self.pos = eol + 2;
+        Some((kind, line))
+    }
+}
+
 /// An integer header as the crate reads it (surrounding blanks allowed).
 fn number(line: &[u8]) -> Result<i64, FrameError> {
+    // Fast path: plain digits with an optional sign (every header a server sends); a
+    // length header is read for every element of a reply.
+    let (negative, digits) = match line {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, line),
+    };
+    if !digits.is_empty() && digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) {
+        let n = digits
+            .iter()
+            .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+        return Ok(if negative { -n } else { n });
+    }
     std::str::from_utf8(line)
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
@@ -259,6 +323,53 @@ mod tests {
             }
             _ => unreachable!(),
         }
+    }
+
+    #[test]
+    fn headers_read_like_the_crate() {
+        for (line, n) in [
+            (&b"0"[..], Some(0)),
+            (b"42", Some(42)),
+            (b"-1", Some(-1)),
+            (b" 7 ", Some(7)),
+            (b"+3", Some(3)),
+            (b"999999999999999999", Some(999_999_999_999_999_999)),
+            (b"9223372036854775807", Some(i64::MAX)),
+            (b"", None),
+            (b"-", None),
+            (b"1x", None),
+            (b"99999999999999999999", None),
+        ] {
+            assert_eq!(number(line).ok(), n, "{:?}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn raw_reader_borrows_keys_and_a_scan_page() {
+        let keys = b"*3\r\n$1\r\na\r\n$0\r\n\r\n$4\r\n{x}y\r\n";
+        let mut r = RawReader::new(keys);
+        assert_eq!(r.array_len(), Some(3));
+        let got: Vec<&[u8]> = (0..3).map_while(|_| r.bulk()).collect();
+        assert_eq!(got, vec![&b"a"[..], b"", b"{x}y"]);
+        assert_eq!(r.bulk(), None, "nothing left");
+
+        let page = b"*2\r\n$2\r\n17\r\n*1\r\n$1\r\nk\r\n";
+        let mut r = RawReader::new(page);
+        assert_eq!(r.array_len(), Some(2));
+        assert_eq!(r.bulk(), Some(&b"17"[..]));
+        assert_eq!(r.array_len(), Some(1));
+        assert_eq!(r.bulk(), Some(&b"k"[..]));
+    }
+
+    #[test]
+    fn raw_reader_refuses_the_wrong_kind_and_truncation() {
+        let mut r = RawReader::new(b":5\r\n");
+        assert_eq!(r.array_len(), None);
+        assert_eq!(r.bulk(), None);
+        assert_eq!(RawReader::new(b"$-1\r\n").bulk(), None, "null is not a key");
+        assert_eq!(RawReader::new(b"$5\r\nab\r\n").bulk(), None);
+        assert_eq!(RawReader::new(b"*-1\r\n").array_len(), Some(0));
+        assert_eq!(RawReader::new(b"*2").array_len(), None);
     }
 
     proptest! {

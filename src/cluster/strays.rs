@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use futures_util::future::join_all;
 
 use crate::cluster::conn::NodeConn;
+use crate::cluster::frame::RawReader;
 use crate::cluster::health::StrayKeys;
 use crate::cluster::nodes::NodeLine;
 use crate::cluster::reply::ReplyError;
@@ -79,24 +80,35 @@ pub async fn count_on(
     }
 }
 
-/// Counts the keys outside `allowed` in a list of key names.
-fn tally(keys: &[redis::Value], allowed: &SlotSet, strays: &mut BTreeMap<Slot, u64>) {
-    for k in keys {
-        if let redis::Value::BulkString(k) = k {
-            let slot = key_slot(k);
-            if !allowed.contains(slot) {
-                *strays.entry(slot).or_default() += 1;
-            }
+/// Counts the keys outside `allowed` among `n` bulk-string key names read from `reply`.
+fn tally(
+    reply: &mut RawReader,
+    n: usize,
+    allowed: &SlotSet,
+    strays: &mut BTreeMap<Slot, u64>,
+) -> Result<(), ReplyError> {
+    for _ in 0..n {
+        let key = reply.bulk().ok_or_else(|| unexpected("a key name"))?;
+        let slot = key_slot(key);
+        if !allowed.contains(slot) {
+            *strays.entry(slot).or_default() += 1;
         }
     }
+    Ok(())
+}
+
+fn unexpected(what: &str) -> ReplyError {
+    ReplyError::Transport(format!("unexpected reply: expected {what}"))
 }
 
 async fn by_keys(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, ReplyError> {
-    let redis::Value::Array(keys) = conn.request(["KEYS", "*"]).await? else {
-        return Err(ReplyError::Transport("KEYS: unexpected reply".into()));
-    };
+    let frame = conn.request_raw(["KEYS", "*"]).await?;
+    let mut reply = RawReader::new(&frame);
+    let n = reply
+        .array_len()
+        .ok_or_else(|| unexpected("KEYS: an array"))?;
     let mut strays = BTreeMap::new();
-    tally(&keys, allowed, &mut strays);
+    tally(&mut reply, n, allowed, &mut strays)?;
     Ok(strays.into_iter().collect())
 }
 
@@ -106,23 +118,23 @@ async fn by_scan(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, Reply
     let mut cursor: u64 = 0;
     // Bounded: SCAN terminates by contract; the cap only guards against a misbehaving server.
     for _ in 0..1_000_000 {
-        let v = conn
-            .request(["SCAN", &cursor.to_string(), "COUNT", "1000"])
+        let frame = conn
+            .request_raw(["SCAN", &cursor.to_string(), "COUNT", "1000"])
             .await?;
-        let redis::Value::Array(parts) = v else {
-            return Err(ReplyError::Transport("SCAN: unexpected reply".into()));
-        };
-        let [next, redis::Value::Array(keys)] = parts.as_slice() else {
-            return Err(ReplyError::Transport("SCAN: unexpected reply".into()));
-        };
-        tally(keys, allowed, &mut strays);
-        cursor = match next {
-            redis::Value::BulkString(c) => std::str::from_utf8(c)
-                .ok()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0),
-            _ => 0,
-        };
+        let mut reply = RawReader::new(&frame);
+        let next = match reply.array_len() {
+            Some(2) => reply.bulk(),
+            _ => None,
+        }
+        .ok_or_else(|| unexpected("SCAN: a cursor"))?;
+        let n = reply
+            .array_len()
+            .ok_or_else(|| unexpected("SCAN: an array of keys"))?;
+        tally(&mut reply, n, allowed, &mut strays)?;
+        cursor = std::str::from_utf8(next)
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         if cursor == 0 {
             break;
         }

@@ -24,6 +24,10 @@ struct Pending {
     skip: usize,
     /// Replies handed back after the skipped ones.
     keep: usize,
+    /// Kept replies come back undecoded, as the bytes of their frame in a `BulkString`
+    /// (error replies are still decoded): a big array of keys costs one copy, not one
+    /// allocation per element.
+    raw: bool,
     replies: Vec<Value>,
     done: oneshot::Sender<RedisResult<Vec<Value>>>,
 }
@@ -70,6 +74,27 @@ impl Wire {
 
     /// Writes `bytes` and waits (bounded by the response timeout) for `skip + keep` replies.
     pub async fn send(&self, bytes: Vec<u8>, skip: usize, keep: usize) -> RedisResult<Vec<Value>> {
+        self.send_with(bytes, skip, keep, false).await
+    }
+
+    /// Writes one command and returns its reply undecoded: the bytes of the RESP frame (read
+    /// them with `frame::RawReader`). An error reply is an `Err`, as with `send`.
+    pub async fn send_raw(&self, bytes: Vec<u8>) -> RedisResult<Vec<u8>> {
+        let reply = self.send_with(bytes, 0, 1, true).await?.pop();
+        match reply {
+            Some(Value::BulkString(frame)) => Ok(frame),
+            Some(other) => other.extract_error().map(|_| Vec::new()),
+            None => Err(io_error(io::ErrorKind::UnexpectedEof, "no reply")),
+        }
+    }
+
+    async fn send_with(
+        &self,
+        bytes: Vec<u8>,
+        skip: usize,
+        keep: usize,
+        raw: bool,
+    ) -> RedisResult<Vec<Value>> {
         if skip + keep == 0 {
             return Ok(Vec::new());
         }
@@ -77,6 +102,7 @@ impl Wire {
         let pending = Pending {
             skip,
             keep,
+            raw,
             replies: Vec::with_capacity(keep.min(4096)),
             done,
         };
@@ -169,7 +195,12 @@ async fn read_replies<R: AsyncRead>(read: R, queue: SharedQueue) {
         match framer.complete(&buf) {
             Err(_) => break io::ErrorKind::InvalidData,
             Ok(Some(len)) => {
-                let value = decode(&buf[..len]);
+                let frame = &buf[..len];
+                let value = if frame[0] != b'-' && wants_raw(&queue) {
+                    Ok(Value::BulkString(frame.to_vec()))
+                } else {
+                    decode(frame)
+                };
                 buf.advance(len);
                 match value {
                     Ok(v) => deliver(&queue, v),
@@ -198,6 +229,12 @@ async fn read_replies<R: AsyncRead>(read: R, queue: SharedQueue) {
     for p in waiting {
         let _ = p.done.send(Err(io_error(failure, "connection closed")));
     }
+}
+
+/// The next reply is one the oldest waiting request keeps undecoded.
+fn wants_raw(queue: &Mutex<Queue>) -> bool {
+    let q = queue.lock().unwrap();
+    q.waiting.front().is_some_and(|p| p.raw && p.skip == 0)
 }
 
 /// One reply for the oldest waiting request; a reply nobody asked for is dropped.
@@ -322,6 +359,36 @@ mod tests {
         assert!(later.is_err(), "{later:?}");
         let mut conn = wire.clone();
         assert!(conn.req_packed_command(&redis::cmd("PING")).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_raw_request_gets_its_frame_and_others_stay_decoded() {
+        let (wire, mut server) = pair(5_000);
+        let keys = redis::cmd("KEYS").arg("*").get_packed_command();
+        let ping = redis::cmd("PING").get_packed_command();
+        let asked_len = keys.len() + ping.len() + keys.len();
+        let (a, b, c) = (wire.clone(), wire.clone(), wire.clone());
+        let raw = tokio::spawn(async move { a.send_raw(keys).await });
+        tokio::task::yield_now().await;
+        let decoded = tokio::spawn(async move { b.send(ping, 0, 1).await });
+        tokio::task::yield_now().await;
+        let keys = redis::cmd("KEYS").arg("*").get_packed_command();
+        let refused = tokio::spawn(async move { c.send_raw(keys).await });
+        read_exactly(&mut server, asked_len).await;
+        server
+            .write_all(b"*2\r\n$1\r\na\r\n$1\r\nb\r\n+PONG\r\n-NOAUTH Authentication required.\r\n")
+            .await
+            .unwrap();
+        assert_eq!(
+            raw.await.unwrap().unwrap(),
+            b"*2\r\n$1\r\na\r\n$1\r\nb\r\n".to_vec()
+        );
+        assert_eq!(
+            decoded.await.unwrap().unwrap(),
+            vec![Value::SimpleString("PONG".into())]
+        );
+        let e = refused.await.unwrap().unwrap_err();
+        assert_eq!(e.code(), Some("NOAUTH"), "{e:?}");
     }
 
     #[tokio::test]

@@ -233,6 +233,26 @@ fn check_fails_naming_each_problem() {
                 .contains(&format!("[WARNING] Slot {slot} has 2 owners:")),
             "{run:?}"
         );
+        // The same stray among 1500 keys of its own: trib lists them with SCAN, not KEYS.
+        let tag = (0..)
+            .map(|i| format!("{{fill{i}}}"))
+            .find(|t| owner_of(&cluster, trib::slot::key_slot(t.as_bytes()).get()) == other)
+            .unwrap();
+        let fillers: Vec<String> = (0..1500).map(|i| format!("{tag}:{i}")).collect();
+        let mut fill = redis::pipe();
+        for k in &fillers {
+            fill.cmd("SET").arg(k).arg("v").ignore();
+        }
+        fill.query::<()>(&mut c).unwrap();
+        let run = trib(&["check", &entry], None);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stdout.contains(&format!(
+                "[ERR] Node {other_addr} has 1 key(s) in slot {slot}, which it does not own."
+            )),
+            "{run:?}"
+        );
+        redis::cmd("DEL").arg(&fillers).query::<()>(&mut c).unwrap();
         // remove the stray copy again
         redis::cmd("CLUSTER")
             .arg("SETSLOT")
