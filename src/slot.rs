@@ -2,6 +2,7 @@
 //! key or its `{hash tag}`, mod 16384). Shared by the CLI and the node; no I/O here.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Number of hash slots in a Redis Cluster.
 pub const SLOT_COUNT: u16 = 16384;
@@ -82,16 +83,23 @@ impl fmt::Display for SlotRange {
 }
 
 /// A set of slots as a bitmap; iterates ascending. An empty set allocates nothing (a 30-node
-/// `check` parses ~900 CLUSTER NODES lines, half of them replicas owning no slot).
+/// `check` parses ~900 CLUSTER NODES lines, half of them replicas owning no slot), and clones
+/// share the bitmap until one of them changes (the same masters' slots appear in every node's
+/// table).
 #[derive(Clone, Default)]
 pub struct SlotSet {
-    bits: Option<Box<[u64; 256]>>,
+    bits: Option<Arc<[u64; 256]>>,
 }
 
 static NO_SLOTS: [u64; 256] = [0; 256];
 
 impl PartialEq for SlotSet {
     fn eq(&self, other: &SlotSet) -> bool {
+        if let (Some(a), Some(b)) = (&self.bits, &other.bits) {
+            if Arc::ptr_eq(a, b) {
+                return true;
+            }
+        }
         self.words() == other.words()
     }
 }
@@ -112,7 +120,7 @@ impl SlotSet {
         SlotSet::from_words([u64::MAX; 256])
     }
     fn bits_mut(&mut self) -> &mut [u64; 256] {
-        self.bits.get_or_insert_with(|| Box::new([0; 256]))
+        Arc::make_mut(self.bits.get_or_insert_with(|| Arc::new([0; 256])))
     }
     pub fn insert(&mut self, slot: Slot) -> bool {
         let (w, b) = (slot.index() / 64, slot.index() % 64);
@@ -122,13 +130,12 @@ impl SlotSet {
         !was
     }
     pub fn remove(&mut self, slot: Slot) -> bool {
-        let Some(bits) = self.bits.as_deref_mut() else {
+        if !self.contains(slot) {
             return false;
-        };
+        }
         let (w, b) = (slot.index() / 64, slot.index() % 64);
-        let was = bits[w] & (1 << b) != 0;
-        bits[w] &= !(1 << b);
-        was
+        self.bits_mut()[w] &= !(1 << b);
+        true
     }
     pub fn contains(&self, slot: Slot) -> bool {
         self.words()[slot.index() / 64] & (1 << (slot.index() % 64)) != 0
@@ -149,7 +156,7 @@ impl SlotSet {
     }
     pub fn from_words(words: [u64; 256]) -> SlotSet {
         SlotSet {
-            bits: Some(Box::new(words)),
+            bits: Some(Arc::new(words)),
         }
     }
     /// Slots of the set, ascending, skipping empty words.
@@ -180,14 +187,35 @@ impl SlotSet {
             *word |= (u64::MAX >> (63 - hi)) & (u64::MAX << lo);
         }
     }
-    /// Maximal ascending runs, as CLUSTER NODES prints them.
+    /// Maximal ascending runs, as CLUSTER NODES prints them. Reads whole words: a master's
+    /// thousand-slot range costs a few steps, not a thousand (check and info render every
+    /// master's ranges).
     pub fn ranges(&self) -> Vec<SlotRange> {
         let mut out: Vec<SlotRange> = Vec::new();
-        for s in self.iter_fast() {
-            match out.last_mut() {
-                Some(r) if r.end.get() + 1 == s.get() => r.end = s,
-                _ => out.push(SlotRange { start: s, end: s }),
+        let mut run_start: Option<usize> = None;
+        for (w, &word) in self.words().iter().enumerate() {
+            let mut bit = 0u32;
+            while bit < 64 {
+                let rest = word >> bit;
+                match run_start {
+                    Some(start) => {
+                        // ones from `bit` on; the zeros shifted in stop the count
+                        bit += (!rest).trailing_zeros();
+                        if bit < 64 {
+                            out.push(run(start, w * 64 + bit as usize - 1));
+                            run_start = None;
+                        }
+                    }
+                    None if rest == 0 => break,
+                    None => {
+                        bit += rest.trailing_zeros();
+                        run_start = Some(w * 64 + bit as usize);
+                    }
+                }
             }
+        }
+        if let Some(start) = run_start {
+            out.push(run(start, usize::from(SLOT_COUNT) - 1));
         }
         out
     }
@@ -206,6 +234,14 @@ impl SlotSet {
             .map(|r| r.to_string())
             .collect::<Vec<_>>()
             .join(",")
+    }
+}
+
+/// The run `start..=end` of slot indexes (both below `SLOTS`).
+fn run(start: usize, end: usize) -> SlotRange {
+    SlotRange {
+        start: Slot(start as u16),
+        end: Slot(end as u16),
     }
 }
 
@@ -246,6 +282,8 @@ mod tests {
         assert_eq!(s.ranges_string(), "0-2 5 7-8");
         assert_eq!(s.len(), 6);
         assert_eq!(SlotSet::full().len(), 16384);
+        assert_eq!(SlotSet::full().ranges_string(), "0-16383");
+        assert_eq!(SlotSet::new().ranges_string(), "");
         assert_eq!(Slot::parse(b"16384"), None);
         assert_eq!(Slot::parse(b"-1"), None);
         assert_eq!(Slot::parse(b"16383").map(Slot::get), Some(16383));
@@ -270,6 +308,26 @@ mod tests {
             let mut again = SlotSet::new();
             for r in set.ranges() { again.insert_range(r); }
             prop_assert_eq!(set, again);
+        }
+
+        #[test]
+        fn ranges_are_the_maximal_runs(
+            spans in proptest::collection::vec((0u16..16384, 0u16..300), 0..40),
+        ) {
+            let mut set = SlotSet::new();
+            for &(start, len) in &spans {
+                let end = (start + len).min(16383);
+                set.insert_range(SlotRange { start: Slot(start), end: Slot(end) });
+            }
+            // the runs as a bit-by-bit walk finds them
+            let mut slow: Vec<SlotRange> = Vec::new();
+            for s in Slot::all().filter(|s| set.contains(*s)) {
+                match slow.last_mut() {
+                    Some(r) if r.end.get() + 1 == s.get() => r.end = s,
+                    _ => slow.push(SlotRange { start: s, end: s }),
+                }
+            }
+            prop_assert_eq!(set.ranges(), slow);
         }
 
         #[test]

@@ -1,7 +1,9 @@
 //! The CLUSTER NODES line format, parsed and rendered in one place: the CLI parses what nodes
 //! say, trib-node renders its own table with the same code, so both agree byte for byte.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Mutex;
 
 use crate::addr::NodeAddr;
 use crate::slot::{Slot, SlotRange, SlotSet};
@@ -62,6 +64,12 @@ impl NodeLine {
     }
 
     pub fn parse(line: &str) -> Result<NodeLine, ParseError> {
+        NodeLine::parse_with(line, None)
+    }
+
+    /// `parse`, taking the slot set from `cache` when an identical slot field was parsed
+    /// before (and leaving it there otherwise).
+    fn parse_with(line: &str, cache: Option<&SlotSetCache>) -> Result<NodeLine, ParseError> {
         let err = |reason| ParseError {
             reason,
             line: line.to_string(),
@@ -105,6 +113,17 @@ impl NodeLine {
             migrating: Vec::new(),
             importing: Vec::new(),
         };
+        // The slot field (ranges before any `[...]` marker) is the cache key.
+        let fields_end = f[7].as_ptr() as usize - line.as_ptr() as usize + f[7].len();
+        let slot_field = line[fields_end..].split('[').next().unwrap_or("").trim();
+        let cached = match cache {
+            Some(c) if !slot_field.is_empty() => c.get(slot_field),
+            _ => None,
+        };
+        let parse_slots = cached.is_none();
+        if let Some(slots) = cached {
+            node.slots = slots;
+        }
         for tok in words {
             if let Some(inner) = tok.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
                 if let Some((s, id)) = inner.split_once("->-") {
@@ -116,6 +135,8 @@ impl NodeLine {
                 } else {
                     return Err(err("bad migration marker"));
                 }
+            } else if !parse_slots {
+                continue;
             } else if let Some((a, b)) = tok.split_once('-') {
                 let start = Slot::parse(a.as_bytes()).ok_or_else(|| err("bad slot"))?;
                 let end = Slot::parse(b.as_bytes()).ok_or_else(|| err("bad slot"))?;
@@ -127,6 +148,9 @@ impl NodeLine {
                 let slot = Slot::parse(tok.as_bytes()).ok_or_else(|| err("bad slot"))?;
                 node.slots.insert(slot);
             }
+        }
+        if let (Some(c), true) = (cache, parse_slots && !slot_field.is_empty()) {
+            c.put(slot_field, &node.slots);
         }
         Ok(node)
     }
@@ -188,6 +212,33 @@ pub fn parse_nodes(text: &str) -> Result<Vec<NodeLine>, ParseError> {
         .collect()
 }
 
+/// `parse_nodes` for many tables of one cluster: lines with a slot field already seen share
+/// its slot set (30 nodes' tables repeat the same masters' ranges: one bitmap per master
+/// instead of one per table, and comparing two tables' maps finds them identical at once).
+pub fn parse_nodes_sharing(text: &str, cache: &SlotSetCache) -> Result<Vec<NodeLine>, ParseError> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| NodeLine::parse_with(l, Some(cache)))
+        .collect()
+}
+
+/// Slot sets by the slot field they were parsed from (`0-5460 5462`).
+#[derive(Default)]
+pub struct SlotSetCache {
+    sets: Mutex<HashMap<String, SlotSet>>,
+}
+
+impl SlotSetCache {
+    fn get(&self, field: &str) -> Option<SlotSet> {
+        self.sets.lock().ok()?.get(field).cloned()
+    }
+    fn put(&self, field: &str, slots: &SlotSet) {
+        if let Ok(mut sets) = self.sets.lock() {
+            sets.insert(field.to_string(), slots.clone());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +250,29 @@ a5fe29b5c4d2514704a2fcfc23fc717e6e5083b6 127.0.0.1:31102@31152 master - 0 179530
 168c0000000000000000000000000000000000f3 127.0.0.1:31108@31158,node08.example myself,master - 0 1795305292000 13 connected
 aa3d00000000000000000000000000000000c403 :31108@31158 myself,master - 0 0 0 connected
 bb3d00000000000000000000000000000000c403 127.0.0.1:31110@31160 master,fail? - 1795305154785 1795305153778 5 disconnected 0-99";
+
+    #[test]
+    fn tables_parsed_sharing_slot_sets_equal_separate_parses() {
+        let cache = SlotSetCache::default();
+        let first = parse_nodes_sharing(SAMPLE, &cache).unwrap();
+        // the same masters seen from another node: other flags, markers and timestamps
+        let other = SAMPLE.replace("myself,master - 0 1795305027000 1 connected 0-5460 [2724->-a5fe29b5c4d2514704a2fcfc23fc717e6e5083b6]", "master - 0 1795305027999 1 connected 0-5460");
+        let mut second = parse_nodes_sharing(&other, &cache).unwrap();
+        assert_eq!(first, parse_nodes(SAMPLE).unwrap());
+        assert_eq!(second, parse_nodes(&other).unwrap());
+        assert_eq!(first[2].slots, second[2].slots);
+        assert_eq!(first[2].migrating.len(), 1);
+        assert!(second[2].migrating.is_empty());
+        // changing one table's set leaves the other's alone
+        second[2].slots.remove(Slot::new(0).unwrap());
+        assert!(first[2].slots.contains(Slot::new(0).unwrap()));
+        assert_eq!(first[2].slots.len(), 5461);
+        assert_eq!(second[2].slots.len(), 5460);
+        // a bad slot field is refused on every table, cached or not
+        let bad = "aaaa 127.0.0.1:1@2 master - 0 0 1 connected 5-3\n";
+        assert!(parse_nodes_sharing(bad, &cache).is_err());
+        assert!(parse_nodes_sharing(bad, &cache).is_err());
+    }
 
     #[test]
     fn parses_and_renders_the_captured_sample_byte_for_byte() {

@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 
 use crate::addr::NodeAddr;
 use crate::cluster::conn::{ConnectError, ConnectOptions, NodeConn};
-use crate::cluster::nodes::{parse_nodes, NodeLine};
+use crate::cluster::nodes::{parse_nodes_sharing, NodeLine, SlotSetCache};
 use crate::cluster::reply::ReplyError;
 use crate::cluster::strays::{self, SlotCounts};
 use crate::exit::Fail;
@@ -148,6 +148,7 @@ impl ClusterView {
         scope: Scope,
     ) -> Result<ClusterView> {
         let probe_strays = scope == Scope::EveryoneProbing;
+        let slot_sets = SlotSetCache::default();
         let seed = NodeConn::connect(entry, opts)
             .await
             .map_err(connect_failure)?;
@@ -155,7 +156,7 @@ impl ClusterView {
         // is still judged first, so a non-cluster node gets the same message as before.
         let (info, seed_table, seed_size) = futures_util::future::join3(
             seed.request_string(["INFO", "cluster"]),
-            fetch_table(&seed),
+            fetch_table(&seed, &slot_sets),
             fetch_dbsize(&seed),
         )
         .await;
@@ -189,7 +190,7 @@ impl ClusterView {
             .collect();
         let loads = others
             .iter()
-            .map(|line| load_member(line, opts, probe_strays));
+            .map(|line| load_member(line, opts, probe_strays, &slot_sets));
         let (seed_strays, results) = futures_util::future::join(
             probe(&seed, &me, &seed_size, probe_strays),
             join_all(loads),
@@ -483,6 +484,7 @@ async fn load_member(
     line: &NodeLine,
     opts: &ConnectOptions,
     probe_strays: bool,
+    slot_sets: &SlotSetCache,
 ) -> Result<(NodeConn, Answers), MemberError> {
     if line.ip.is_empty() || line.port == 0 {
         return Err(MemberError::Reply(ReplyError::Server("no address".into())));
@@ -491,7 +493,8 @@ async fn load_member(
         .await
         .map_err(MemberError::Connect)?;
     // One round trip for both: the connection is multiplexed.
-    let (table, size) = futures_util::future::join(fetch_table(&conn), fetch_dbsize(&conn)).await;
+    let (table, size) =
+        futures_util::future::join(fetch_table(&conn, slot_sets), fetch_dbsize(&conn)).await;
     let table = table.map_err(MemberError::Reply)?;
     let strays = match table.iter().find(|l| l.is_myself()) {
         Some(own) => probe(&conn, own, &size, probe_strays).await,
@@ -528,10 +531,14 @@ async fn fetch_dbsize(conn: &NodeConn) -> Result<u64, String> {
         .map_err(|e| e.to_string())
 }
 
-/// CLUSTER NODES of one node, parsed.
-pub async fn fetch_table(conn: &NodeConn) -> Result<Vec<NodeLine>, ReplyError> {
+/// CLUSTER NODES of one node, parsed; slot sets shared through `cache` with the other tables
+/// of the same cluster.
+pub async fn fetch_table(
+    conn: &NodeConn,
+    cache: &SlotSetCache,
+) -> Result<Vec<NodeLine>, ReplyError> {
     let text = conn.request_string(["CLUSTER", "NODES"]).await?;
-    parse_nodes(&text)
+    parse_nodes_sharing(&text, cache)
         .map_err(|e| ReplyError::Server(format!("Error: invalid CLUSTER NODES reply ({e})")))
 }
 
@@ -589,6 +596,7 @@ impl AddrWithoutBus for NodeLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::nodes::parse_nodes;
 
     #[test]
     fn signature_ignores_open_slot_markers_and_slotless_nodes() {

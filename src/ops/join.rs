@@ -9,6 +9,7 @@ use futures_util::future::join_all;
 
 use crate::cluster::conn::NodeConn;
 use crate::cluster::nodes::NodeLine;
+use crate::cluster::nodes::SlotSetCache;
 use crate::cluster::view::{fetch_table, slot_map};
 use crate::exit::Fail;
 use crate::output::Reporter;
@@ -55,7 +56,8 @@ where
     let mut dots = 0u64;
     out.line(title);
     loop {
-        let tables = join_all(conns.iter().map(fetch_table)).await;
+        let slot_sets = SlotSetCache::default();
+        let tables = join_all(conns.iter().map(|c| fetch_table(c, &slot_sets))).await;
         let mut ok_tables = Vec::with_capacity(tables.len());
         let mut failure = None;
         for (name, t) in names.iter().zip(tables) {

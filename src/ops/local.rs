@@ -222,5 +222,8 @@ pub async fn serves_cluster_mode(addr: &NodeAddr) -> bool {
         .request_string(["INFO", "cluster"])
         .await
         .is_ok_and(|i| crate::cluster::view::cluster_enabled(&i));
-    info_ok && crate::cluster::view::fetch_table(&conn).await.is_ok()
+    info_ok
+        && crate::cluster::view::fetch_table(&conn, &Default::default())
+            .await
+            .is_ok()
 }
