@@ -53,7 +53,37 @@ pub fn hash_tag(key: &[u8]) -> &[u8] {
 
 /// The slot a key belongs to.
 pub fn key_slot(key: &[u8]) -> Slot {
-    Slot(crc16::State::<crc16::XMODEM>::calculate(hash_tag(key)) & (SLOT_COUNT - 1))
+    Slot(crc16(hash_tag(key)) & (SLOT_COUNT - 1))
+}
+
+/// CRC16/XMODEM (polynomial 0x1021, initial 0), the checksum Redis Cluster hashes keys with,
+/// a table lookup per byte (`check` hashes every key of every small master).
+pub fn crc16(bytes: &[u8]) -> u16 {
+    bytes.iter().fold(0u16, |crc, &b| {
+        (crc << 8) ^ CRC16_TABLE[usize::from((crc >> 8) as u8 ^ b)]
+    })
+}
+
+const CRC16_TABLE: [u16; 256] = crc16_table();
+
+const fn crc16_table() -> [u16; 256] {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = (i as u16) << 8;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
 }
 
 /// An inclusive run of slots `start..=end`.
@@ -263,6 +293,7 @@ mod tests {
     #[test]
     fn known_slots_from_the_spec() {
         assert_eq!(key_slot(b"foo").get(), 12182);
+        assert_eq!(crc16(b"123456789"), 0x31c3, "Redis's crc16.c test vector");
         assert_eq!(key_slot(b"key:4").get(), 2724);
         assert_eq!(key_slot(b"{user1}.a").get(), 8106);
         assert_eq!(key_slot(b"{user1}.a"), key_slot(b"user1"));
@@ -302,6 +333,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn crc16_matches_the_xmodem_reference(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(crc16(&bytes), crc16::State::<crc16::XMODEM>::calculate(&bytes));
+        }
+
         #[test]
         fn ranges_cover_exactly_the_set(slots in proptest::collection::vec(0u16..16384, 0..200)) {
             let set: SlotSet = slots.iter().map(|&n| Slot::new(n).unwrap()).collect();

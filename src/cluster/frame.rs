@@ -30,15 +30,21 @@ impl Framer {
     /// after `Some(n)` the caller removes those `n` bytes and the framer starts afresh.
     pub fn complete(&mut self, buf: &[u8]) -> Result<Option<usize>, FrameError> {
         loop {
-            let Some(eol) = find_crlf(buf, self.pos + 1) else {
-                return Ok(None);
+            // Most headers are plain digits: read them while looking for the CRLF.
+            let (eol, known) = match counted_line(buf, self.pos + 1) {
+                Some((n, eol)) => (eol, Some(n)),
+                None => match find_crlf(buf, self.pos + 1) {
+                    Some(eol) => (eol, None),
+                    None => return Ok(None),
+                },
             };
             let line = &buf[self.pos + 1..eol];
+            let header = || known.map_or_else(|| number(line), Ok);
             let after = eol + 2;
             match buf[self.pos] {
                 b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => self.pos = after,
                 b'$' | b'=' | b'!' => {
-                    let len = number(line)?;
+                    let len = header()?;
                     if len < 0 {
                         self.pos = after;
                     } else {
@@ -50,7 +56,7 @@ impl Framer {
                     }
                 }
                 kind @ (b'*' | b'~' | b'>' | b'%' | b'|') => {
-                    let n = number(line)?;
+                    let n = header()?;
                     self.pos = after;
                     let elements = match kind {
                         _ if n <= 0 && kind != b'|' => 0,
@@ -160,8 +166,10 @@ impl<'a> RawReader<'a> {
     /// The element count of an array header (a null array counts as empty).
     pub fn array_len(&mut self) -> Option<usize> {
         let start = self.pos;
-        let (kind, line) = self.header()?;
-        let len = number(line).ok().filter(|_| kind == b'*');
+        let len = match self.header() {
+            Some((b'*', n)) => Some(n),
+            _ => None,
+        };
         if len.is_none() {
             self.pos = start;
         }
@@ -171,8 +179,10 @@ impl<'a> RawReader<'a> {
     /// One bulk string (not null).
     pub fn bulk(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;
-        let (kind, line) = self.header()?;
-        let len = number(line).ok().filter(|&n| n >= 0 && kind == b'$');
+        let len = match self.header() {
+            Some((b'$', n)) if n >= 0 => Some(n),
+            _ => None,
+        };
         let Some(len) = len else {
             self.pos = start;
             return None;
@@ -187,13 +197,39 @@ impl<'a> RawReader<'a> {
         Some(&self.buf[from..end])
     }
 
-    fn header(&mut self) -> Option<(u8, &'a [u8])> {
+    /// The type byte and the number on a header line.
+    fn header(&mut self) -> Option<(u8, i64)> {
         let kind = *self.buf.get(self.pos)?;
-        let eol = find_crlf(self.buf, self.pos + 1)?;
-        let line = &self.buf[self.pos + 1..eol];
+        let (n, eol) = match counted_line(self.buf, self.pos + 1) {
+            Some(found) => found,
+            None => {
+                let eol = find_crlf(self.buf, self.pos + 1)?;
+                (number(&self.buf[self.pos + 1..eol]).ok()?, eol)
+            }
+        };
         self.pos = eol + 2;
-        Some((kind, line))
+        Some((kind, n))
     }
+}
+
+/// A header line of plain digits (an optional `-`, at most 18 digits) starting at `from`,
+/// read in the same pass that finds its CRLF: the number and where the CRLF is. `None` for
+/// anything else (incomplete, blanks, other characters): the caller takes the general path.
+fn counted_line(buf: &[u8], from: usize) -> Option<(i64, usize)> {
+    let rest = buf.get(from..)?;
+    let negative = rest.first() == Some(&b'-');
+    let digits_from = usize::from(negative);
+    let mut n: i64 = 0;
+    for (i, &b) in rest.iter().enumerate().skip(digits_from) {
+        match b {
+            b'0'..=b'9' if i - digits_from < 18 => n = n * 10 + i64::from(b - b'0'),
+            b'\r' if i > digits_from && rest.get(i + 1) == Some(&b'\n') => {
+                return Some((if negative { -n } else { n }, from + i));
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// An integer header as the crate reads it (surrounding blanks allowed).
@@ -342,6 +378,35 @@ mod tests {
         ] {
             assert_eq!(number(line).ok(), n, "{:?}", String::from_utf8_lossy(line));
         }
+    }
+
+    #[test]
+    fn digit_lines_are_read_in_one_pass_and_others_left_to_the_general_path() {
+        assert_eq!(counted_line(b"$123\r\nabc", 1), Some((123, 4)));
+        assert_eq!(counted_line(b"*-1\r\n", 1), Some((-1, 3)));
+        assert_eq!(counted_line(b"*0\r\n", 1), Some((0, 2)));
+        for partial in [&b"$12"[..], b"$12\r", b"$", b"$-"] {
+            assert_eq!(counted_line(partial, 1), None, "{partial:?}");
+        }
+        for other in [
+            &b"$\r\n"[..],
+            b"$-\r\n",
+            b"$ 1\r\n",
+            b"$+1\r\n",
+            b"$1x\r\n",
+            b"$1\rx",
+        ] {
+            assert_eq!(counted_line(other, 1), None, "{other:?}");
+        }
+        assert_eq!(
+            counted_line(b"$999999999999999999\r\n", 1),
+            Some((999_999_999_999_999_999, 19))
+        );
+        assert_eq!(
+            counted_line(b"$9223372036854775807\r\n", 1),
+            None,
+            "19 digits: general path"
+        );
     }
 
     #[test]
