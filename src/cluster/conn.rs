@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::addr::NodeAddr;
 use crate::cluster::reply::ReplyError;
-use crate::cluster::wire::Wire;
+use crate::cluster::wire::{Answer, Expect, Wire};
 use crate::tls::TlsClient;
 use anyhow::Result;
 
@@ -97,6 +97,56 @@ impl NodeConn {
         Ok(node)
     }
 
+    /// Connects and sends `first` at once, returning their answers in order. Over plain TCP to
+    /// an IP address without a password, the requests are written in the same step as the
+    /// connect: on loopback the handshake is complete when connect() returns, so the node finds
+    /// them when it accepts and answers in the same wake-up (a 30-node check was ~0.5 ms
+    /// faster, and every node did less). Otherwise it is `connect`, then the requests.
+    pub async fn connect_sending(
+        addr: &NodeAddr,
+        opts: &ConnectOptions,
+        first: &[FirstRequest],
+    ) -> Result<(NodeConn, Vec<Answer>), ConnectError> {
+        let direct = opts.tls.is_none() && opts.credentials.pass.is_none();
+        let ip = addr
+            .host
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .filter(|_| direct);
+        let Some(ip) = ip else {
+            let node = NodeConn::connect(addr, opts).await?;
+            let answers = first
+                .iter()
+                .map(|f| node.conn.enqueue(f.cmd.get_packed_command(), f.expect()))
+                .collect();
+            return Ok((node, answers));
+        };
+        let unreachable = |reason| ConnectError::Unreachable {
+            addr: addr.clone(),
+            reason,
+        };
+        let bytes: Vec<u8> = first
+            .iter()
+            .flat_map(|f| f.cmd.get_packed_command())
+            .collect();
+        let (stream, unsent) = connect_writing(
+            std::net::SocketAddr::new(ip, addr.port),
+            bytes,
+            opts.connect_timeout,
+        )
+        .await
+        .map_err(unreachable)?;
+        let expects: Vec<Expect> = first.iter().map(FirstRequest::expect).collect();
+        let (conn, answers) = Wire::start_after(stream, opts.response_timeout, &expects, unsent);
+        Ok((
+            NodeConn {
+                addr: addr.clone(),
+                conn,
+            },
+            answers,
+        ))
+    }
+
     /// Sends one command; a server error comes back classified.
     pub async fn request<I, A>(&self, args: I) -> Result<redis::Value, ReplyError>
     where
@@ -132,8 +182,7 @@ impl NodeConn {
         I: IntoIterator<Item = A>,
         A: redis::ToRedisArgs,
     {
-        let v = self.request(args).await?;
-        redis::from_redis_value::<String>(&v).map_err(|e| ReplyError::Transport(e.to_string()))
+        as_reply::<String>(self.request(args).await?)
     }
 
     /// Sends one command and reads an integer reply; errors classified.
@@ -142,8 +191,7 @@ impl NodeConn {
         I: IntoIterator<Item = A>,
         A: redis::ToRedisArgs,
     {
-        let v = self.request(args).await?;
-        redis::from_redis_value::<i64>(&v).map_err(|e| ReplyError::Transport(e.to_string()))
+        as_reply::<i64>(self.request(args).await?)
     }
 
     /// Sends one command given as words; returns the raw reply (server errors are `Err`).
@@ -209,6 +257,91 @@ async fn connect_tcp(
     #[allow(deprecated)]
     let _ = tcp.set_linger(Some(Duration::ZERO));
     Ok(tcp)
+}
+
+/// The reply to a request sent by `connect_sending`, as `request` returns it.
+pub async fn answer_value(answer: Answer) -> Result<redis::Value, ReplyError> {
+    let reply = answer
+        .wait()
+        .await
+        .and_then(|mut replies| replies.pop().unwrap_or(redis::Value::Nil).extract_error());
+    reply.map_err(|e| ReplyError::from_redis(&e))
+}
+
+/// A reply read as text or a number, as `request_string`/`request_int` read it.
+pub fn as_reply<T: redis::FromRedisValue>(v: redis::Value) -> Result<T, ReplyError> {
+    redis::from_redis_value::<T>(&v).map_err(|e| ReplyError::Transport(e.to_string()))
+}
+
+/// The undecoded reply to a `raw` request sent by `connect_sending`, as `request_raw`.
+pub async fn answer_raw(answer: Answer) -> Result<Vec<u8>, ReplyError> {
+    answer
+        .wait_raw()
+        .await
+        .map_err(|e| ReplyError::from_redis(&e))
+}
+
+/// A request sent by `NodeConn::connect_sending`; `raw` asks for the reply undecoded
+/// (`Answer::wait_raw`).
+pub struct FirstRequest {
+    pub cmd: redis::Cmd,
+    pub raw: bool,
+}
+
+impl FirstRequest {
+    fn expect(&self) -> Expect {
+        Expect {
+            skip: 0,
+            keep: 1,
+            raw: self.raw,
+        }
+    }
+}
+
+/// TCP to `to`, writing `bytes` at once when the connection is up as soon as connect()
+/// returns (loopback); returns the stream and what is still to be written. Bounded by
+/// `connect_timeout` like `connect_tcp`, with the same error texts.
+async fn connect_writing(
+    to: std::net::SocketAddr,
+    bytes: Vec<u8>,
+    connect_timeout: Duration,
+) -> Result<(tokio::net::TcpStream, Vec<u8>), String> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    use std::io::Write;
+    let os = |e: std::io::Error| short_os(&e);
+    let socket =
+        Socket::new(Domain::for_address(to), Type::STREAM, Some(Protocol::TCP)).map_err(os)?;
+    socket.set_nonblocking(true).map_err(os)?;
+    let _ = socket.set_tcp_nodelay(true);
+    // Closed with a reset, as in `connect_tcp`.
+    let _ = socket.set_linger(Some(Duration::ZERO));
+    match socket.connect(&to.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(short_os(&e)),
+    }
+    let mut std_stream: std::net::TcpStream = socket.into();
+    let connected = std_stream.peer_addr().is_ok();
+    let written = if connected {
+        match std_stream.write(&bytes) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+            Err(e) => return Err(short_os(&e)),
+        }
+    } else {
+        0
+    };
+    let stream = tokio::net::TcpStream::from_std(std_stream).map_err(os)?;
+    if !connected {
+        tokio::time::timeout(connect_timeout, stream.writable())
+            .await
+            .map_err(|_| "Connection timed out".to_string())?
+            .map_err(os)?;
+        if let Some(e) = stream.take_error().map_err(os)? {
+            return Err(short_os(&e));
+        }
+    }
+    Ok((stream, bytes[written..].to_vec()))
 }
 
 async fn connect_plain(

@@ -217,19 +217,21 @@ impl<'a> RawReader<'a> {
 /// anything else (incomplete, blanks, other characters): the caller takes the general path.
 fn counted_line(buf: &[u8], from: usize) -> Option<(i64, usize)> {
     let rest = buf.get(from..)?;
-    let negative = rest.first() == Some(&b'-');
-    let digits_from = usize::from(negative);
+    let first_digit = usize::from(*rest.first()? == b'-');
+    let mut at = first_digit;
     let mut n: i64 = 0;
-    for (i, &b) in rest.iter().enumerate().skip(digits_from) {
-        match b {
-            b'0'..=b'9' if i - digits_from < 18 => n = n * 10 + i64::from(b - b'0'),
-            b'\r' if i > digits_from && rest.get(i + 1) == Some(&b'\n') => {
-                return Some((if negative { -n } else { n }, from + i));
-            }
-            _ => return None,
+    while at < rest.len() && at - first_digit < 18 {
+        let digit = rest[at].wrapping_sub(b'0');
+        if digit > 9 {
+            break;
         }
+        n = n * 10 + i64::from(digit);
+        at += 1;
     }
-    None
+    if at == first_digit || rest.get(at..at + 2) != Some(b"\r\n") {
+        return None;
+    }
+    Some((if first_digit == 1 { -n } else { n }, from + at))
 }
 
 /// An integer header as the crate reads it (surrounding blanks allowed).

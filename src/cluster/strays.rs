@@ -44,7 +44,7 @@ pub async fn find(view: &ClusterView) -> Result<Vec<StrayKeys>, ReplyError> {
 async fn strays_on(node: &ClusterNode, size: Option<u64>) -> Result<Vec<StrayKeys>, ReplyError> {
     let counts = match (&node.strays, node.myself()) {
         (Some(found), _) => found.clone()?,
-        (None, Some(own)) => count_on(&node.conn, own, size).await?,
+        (None, Some(own)) => count_on(&node.conn, own, size, None).await?,
         (None, None) => Vec::new(),
     };
     Ok(counts
@@ -58,12 +58,36 @@ async fn strays_on(node: &ClusterNode, size: Option<u64>) -> Result<Vec<StrayKey
         .collect())
 }
 
+/// The first page of a SCAN (bounded work on any node: at most ~10,000 buckets visited), asked
+/// in the same round trip as CLUSTER NODES: on a node of up to ~1000 keys it is all the keys,
+/// and the node does the work in the same wake-up as the rest of the check.
+pub fn first_page_cmd() -> redis::Cmd {
+    let mut cmd = redis::Cmd::new();
+    for a in scan_args(0) {
+        cmd.arg(a);
+    }
+    cmd
+}
+
+fn scan_args(cursor: u64) -> [String; 4] {
+    [
+        "SCAN".into(),
+        cursor.to_string(),
+        "COUNT".into(),
+        SCAN_PAGE.to_string(),
+    ]
+}
+
+/// Keys asked for per SCAN page.
+const SCAN_PAGE: u32 = 1000;
+
 /// Stray keys on the node whose own CLUSTER NODES line is `own` and that holds `size` keys
-/// (`None`: unknown).
+/// (`None`: unknown). `first` is the reply to `first_page` when it was asked.
 pub async fn count_on(
     conn: &NodeConn,
     own: &NodeLine,
     size: Option<u64>,
+    first: Option<Result<Vec<u8>, ReplyError>>,
 ) -> Result<SlotCounts, ReplyError> {
     if size == Some(0) {
         return Ok(Vec::new());
@@ -73,9 +97,18 @@ pub async fn count_on(
     for (s, _) in &own.importing {
         allowed.insert(*s);
     }
+    if let Some(Ok(frame)) = first {
+        let mut strays = BTreeMap::new();
+        let cursor = read_page(&frame, &allowed, &mut strays)?;
+        return match size {
+            _ if cursor == 0 => Ok(strays.into_iter().collect()),
+            Some(n) if n <= SCAN_LIMIT => scan_from(conn, &allowed, cursor, strays).await,
+            _ => by_count(conn, &allowed).await,
+        };
+    }
     match size {
         Some(n) if n <= KEYS_LIMIT => by_keys(conn, &allowed).await,
-        Some(n) if n <= SCAN_LIMIT => by_scan(conn, &allowed).await,
+        Some(n) if n <= SCAN_LIMIT => scan_from(conn, &allowed, 0, BTreeMap::new()).await,
         _ => by_count(conn, &allowed).await,
     }
 }
@@ -112,34 +145,45 @@ async fn by_keys(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, Reply
     Ok(strays.into_iter().collect())
 }
 
-async fn by_scan(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, ReplyError> {
-    // Only keys outside `allowed` are counted: on a healthy node nothing is kept at all.
-    let mut strays: BTreeMap<Slot, u64> = BTreeMap::new();
-    let mut cursor: u64 = 0;
+/// SCAN from `cursor` to the end, adding to `strays`. Only keys outside `allowed` are counted:
+/// on a healthy node nothing is kept at all.
+async fn scan_from(
+    conn: &NodeConn,
+    allowed: &SlotSet,
+    mut cursor: u64,
+    mut strays: BTreeMap<Slot, u64>,
+) -> Result<SlotCounts, ReplyError> {
     // Bounded: SCAN terminates by contract; the cap only guards against a misbehaving server.
     for _ in 0..1_000_000 {
-        let frame = conn
-            .request_raw(["SCAN", &cursor.to_string(), "COUNT", "1000"])
-            .await?;
-        let mut reply = RawReader::new(&frame);
-        let next = match reply.array_len() {
-            Some(2) => reply.bulk(),
-            _ => None,
-        }
-        .ok_or_else(|| unexpected("SCAN: a cursor"))?;
-        let n = reply
-            .array_len()
-            .ok_or_else(|| unexpected("SCAN: an array of keys"))?;
-        tally(&mut reply, n, allowed, &mut strays)?;
-        cursor = std::str::from_utf8(next)
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
+        let frame = conn.request_raw(scan_args(cursor)).await?;
+        cursor = read_page(&frame, allowed, &mut strays)?;
         if cursor == 0 {
             break;
         }
     }
     Ok(strays.into_iter().collect())
+}
+
+/// Tallies one SCAN reply into `strays`; returns the next cursor (0: done).
+fn read_page(
+    frame: &[u8],
+    allowed: &SlotSet,
+    strays: &mut BTreeMap<Slot, u64>,
+) -> Result<u64, ReplyError> {
+    let mut reply = RawReader::new(frame);
+    let next = match reply.array_len() {
+        Some(2) => reply.bulk(),
+        _ => None,
+    }
+    .ok_or_else(|| unexpected("SCAN: a cursor"))?;
+    let n = reply
+        .array_len()
+        .ok_or_else(|| unexpected("SCAN: an array of keys"))?;
+    tally(&mut reply, n, allowed, strays)?;
+    std::str::from_utf8(next)
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| unexpected("SCAN: a numeric cursor"))
 }
 
 async fn by_count(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, ReplyError> {

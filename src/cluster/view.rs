@@ -10,10 +10,13 @@ use anyhow::Result;
 use futures_util::future::join_all;
 
 use crate::addr::NodeAddr;
-use crate::cluster::conn::{ConnectError, ConnectOptions, NodeConn};
+use crate::cluster::conn::{
+    answer_raw, answer_value, as_reply, ConnectError, ConnectOptions, FirstRequest, NodeConn,
+};
 use crate::cluster::nodes::{parse_nodes_sharing, NodeLine, SlotSetCache};
 use crate::cluster::reply::ReplyError;
 use crate::cluster::strays::{self, SlotCounts};
+use crate::cluster::wire::Answer;
 use crate::exit::Fail;
 use crate::slot::{Slot, SlotSet};
 
@@ -149,17 +152,20 @@ impl ClusterView {
     ) -> Result<ClusterView> {
         let probe_strays = scope == Scope::EveryoneProbing;
         let slot_sets = SlotSetCache::default();
-        let seed = NodeConn::connect(entry, opts)
+        // Every request shares one round trip, written with the connect; the INFO verdict is
+        // still judged first, so a non-cluster node gets the same message as before.
+        let mut asked = vec![FirstRequest {
+            cmd: redis::cmd("INFO").arg("cluster").clone(),
+            raw: false,
+        }];
+        asked.extend(first_requests(probe_strays));
+        let (seed, answers) = NodeConn::connect_sending(entry, opts, &asked)
             .await
             .map_err(connect_failure)?;
-        // Both requests share one round trip on the multiplexed connection; the INFO verdict
-        // is still judged first, so a non-cluster node gets the same message as before.
-        let (info, seed_table, seed_size) = futures_util::future::join3(
-            seed.request_string(["INFO", "cluster"]),
-            fetch_table(&seed, &slot_sets),
-            fetch_dbsize(&seed),
-        )
-        .await;
+        let mut answers = answers.into_iter();
+        let info = async { as_reply::<String>(answer_value(next_answer(&mut answers)?).await?) };
+        let info = info.await;
+        let (seed_table, seed_size, seed_page) = first_answers(answers, &slot_sets).await;
         let info = info.map_err(|e| Fail::failure(format!("Node {entry} {e}")))?;
         if !cluster_enabled(&info) {
             return Err(Fail::failure(format!(
@@ -191,11 +197,9 @@ impl ClusterView {
         let loads = others
             .iter()
             .map(|line| load_member(line, opts, probe_strays, &slot_sets));
-        let (seed_strays, results) = futures_util::future::join(
-            probe(&seed, &me, &seed_size, probe_strays),
-            join_all(loads),
-        )
-        .await;
+        let (seed_strays, results) =
+            futures_util::future::join(probe(&seed, &me, &seed_size, seed_page), join_all(loads))
+                .await;
         let mut nodes = vec![own_node(
             entry.clone(),
             &me,
@@ -489,15 +493,15 @@ async fn load_member(
     if line.ip.is_empty() || line.port == 0 {
         return Err(MemberError::Reply(ReplyError::Server("no address".into())));
     }
-    let conn = NodeConn::connect(&line.addr_without_bus(), opts)
+    // One round trip for all, written with the connect: the connection is multiplexed.
+    let asked = first_requests(probe_strays && line.is_master());
+    let (conn, answers) = NodeConn::connect_sending(&line.addr_without_bus(), opts, &asked)
         .await
         .map_err(MemberError::Connect)?;
-    // One round trip for both: the connection is multiplexed.
-    let (table, size) =
-        futures_util::future::join(fetch_table(&conn, slot_sets), fetch_dbsize(&conn)).await;
+    let (table, size, page) = first_answers(answers.into_iter(), slot_sets).await;
     let table = table.map_err(MemberError::Reply)?;
     let strays = match table.iter().find(|l| l.is_myself()) {
-        Some(own) => probe(&conn, own, &size, probe_strays).await,
+        Some(own) => probe(&conn, own, &size, page).await,
         None => None,
     };
     Ok((
@@ -510,25 +514,72 @@ async fn load_member(
     ))
 }
 
-/// The stray-key count of a master, when asked for.
+/// What every node is asked in the first write: CLUSTER NODES, DBSIZE, and when `scan` (a
+/// master whose stray keys are counted), the first page of the stray-key search.
+fn first_requests(scan: bool) -> Vec<FirstRequest> {
+    let mut asked = vec![
+        FirstRequest {
+            cmd: redis::cmd("CLUSTER").arg("NODES").clone(),
+            raw: false,
+        },
+        FirstRequest {
+            cmd: redis::cmd("DBSIZE"),
+            raw: false,
+        },
+    ];
+    if scan {
+        asked.push(FirstRequest {
+            cmd: strays::first_page_cmd(),
+            raw: true,
+        });
+    }
+    asked
+}
+
+/// The answers to `first_requests`: the parsed table, DBSIZE (or its error text) and the first
+/// SCAN page when it was asked.
+async fn first_answers(
+    mut answers: impl Iterator<Item = Answer>,
+    slot_sets: &SlotSetCache,
+) -> (
+    Result<Vec<NodeLine>, ReplyError>,
+    Result<u64, String>,
+    Option<Result<Vec<u8>, ReplyError>>,
+) {
+    let table = async {
+        let text = as_reply::<String>(answer_value(next_answer(&mut answers)?).await?)?;
+        parse_table(&text, slot_sets)
+    };
+    let table = table.await;
+    let size = match next_answer(&mut answers) {
+        Ok(a) => answer_value(a).await.and_then(as_reply::<i64>),
+        Err(e) => Err(e),
+    };
+    let size = size.map(|v| v.max(0) as u64).map_err(|e| e.to_string());
+    let page = match answers.next() {
+        Some(a) => Some(answer_raw(a).await),
+        None => None,
+    };
+    (table, size, page)
+}
+
+fn next_answer(answers: &mut impl Iterator<Item = Answer>) -> Result<Answer, ReplyError> {
+    answers
+        .next()
+        .ok_or_else(|| ReplyError::Transport("a reply is missing".into()))
+}
+
+/// The stray-key count of a master whose first SCAN page was asked for (`page`).
 async fn probe(
     conn: &NodeConn,
     own: &NodeLine,
     size: &Result<u64, String>,
-    wanted: bool,
+    page: Option<Result<Vec<u8>, ReplyError>>,
 ) -> Option<Result<SlotCounts, ReplyError>> {
-    if !wanted || !own.is_master() {
+    if page.is_none() || !own.is_master() {
         return None;
     }
-    Some(strays::count_on(conn, own, size.as_ref().ok().copied()).await)
-}
-
-/// DBSIZE of one node, or the error text.
-async fn fetch_dbsize(conn: &NodeConn) -> Result<u64, String> {
-    conn.request_int(["DBSIZE"])
-        .await
-        .map(|v| v.max(0) as u64)
-        .map_err(|e| e.to_string())
+    Some(strays::count_on(conn, own, size.as_ref().ok().copied(), page).await)
 }
 
 /// CLUSTER NODES of one node, parsed; slot sets shared through `cache` with the other tables
@@ -538,7 +589,11 @@ pub async fn fetch_table(
     cache: &SlotSetCache,
 ) -> Result<Vec<NodeLine>, ReplyError> {
     let text = conn.request_string(["CLUSTER", "NODES"]).await?;
-    parse_nodes_sharing(&text, cache)
+    parse_table(&text, cache)
+}
+
+fn parse_table(text: &str, cache: &SlotSetCache) -> Result<Vec<NodeLine>, ReplyError> {
+    parse_nodes_sharing(text, cache)
         .map_err(|e| ReplyError::Server(format!("Error: invalid CLUSTER NODES reply ({e})")))
 }
 

@@ -61,15 +61,43 @@ impl Wire {
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
+        Wire::start_after(stream, response_timeout, &[], Vec::new()).0
+    }
+
+    /// Starts on a stream whose first requests were already written by the caller (all but
+    /// `unsent`, which goes out first), so that a node can read them the moment it accepts.
+    /// `written` says what each of those requests waits for (`skip`, `keep`, `raw`), in
+    /// order; the answers come back in the same order.
+    pub fn start_after<S>(
+        stream: S,
+        response_timeout: Duration,
+        written: &[Expect],
+        unsent: Vec<u8>,
+    ) -> (Wire, Vec<Answer>)
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
         let (read, write) = tokio::io::split(stream);
         let (tx, rx) = mpsc::unbounded_channel();
         let queue = SharedQueue::default();
-        tokio::spawn(write_requests(write, rx, queue.clone()));
+        let answers = {
+            let mut q = queue.lock().unwrap();
+            written
+                .iter()
+                .map(|e| {
+                    let (pending, answer) = e.pending(response_timeout);
+                    q.waiting.push_back(pending);
+                    answer
+                })
+                .collect()
+        };
+        tokio::spawn(write_requests(write, rx, queue.clone(), unsent));
         tokio::spawn(read_replies(read, queue));
-        Wire {
+        let wire = Wire {
             requests: tx,
             response_timeout,
-        }
+        };
+        (wire, answers)
     }
 
     /// Writes `bytes` and waits (bounded by the response timeout) for `skip + keep` replies.
@@ -80,12 +108,7 @@ impl Wire {
     /// Writes one command and returns its reply undecoded: the bytes of the RESP frame (read
     /// them with `frame::RawReader`). An error reply is an `Err`, as with `send`.
     pub async fn send_raw(&self, bytes: Vec<u8>) -> RedisResult<Vec<u8>> {
-        let reply = self.send_with(bytes, 0, 1, true).await?.pop();
-        match reply {
-            Some(Value::BulkString(frame)) => Ok(frame),
-            Some(other) => other.extract_error().map(|_| Vec::new()),
-            None => Err(io_error(io::ErrorKind::UnexpectedEof, "no reply")),
-        }
+        raw_frame(self.send_with(bytes, 0, 1, true).await?.pop())
     }
 
     async fn send_with(
@@ -98,23 +121,73 @@ impl Wire {
         if skip + keep == 0 {
             return Ok(Vec::new());
         }
+        self.enqueue(bytes, Expect { skip, keep, raw }).wait().await
+    }
+
+    /// Queues `bytes` for writing; the answer fails with "connection closed" when the
+    /// connection is gone.
+    pub fn enqueue(&self, bytes: Vec<u8>, expect: Expect) -> Answer {
+        let (pending, answer) = expect.pending(self.response_timeout);
+        // A refused request drops its sender: the answer then says the connection closed.
+        let _ = self.requests.send(Request { bytes, pending });
+        answer
+    }
+}
+
+/// What one written request waits for: `skip` replies dropped, then `keep` kept (undecoded
+/// frames when `raw`, as `send_raw` returns them).
+#[derive(Debug, Clone, Copy)]
+pub struct Expect {
+    pub skip: usize,
+    pub keep: usize,
+    pub raw: bool,
+}
+
+impl Expect {
+    fn pending(self, response_timeout: Duration) -> (Pending, Answer) {
         let (done, answer) = oneshot::channel();
         let pending = Pending {
-            skip,
-            keep,
-            raw,
-            replies: Vec::with_capacity(keep.min(4096)),
+            skip: self.skip,
+            keep: self.keep,
+            raw: self.raw,
+            replies: Vec::with_capacity(self.keep.min(4096)),
             done,
         };
-        if self.requests.send(Request { bytes, pending }).is_err() {
-            return Err(io_error(io::ErrorKind::BrokenPipe, "connection closed"));
-        }
-        match tokio::time::timeout(self.response_timeout, answer).await {
+        let answer = Answer {
+            answer,
+            response_timeout,
+        };
+        (pending, answer)
+    }
+}
+
+/// The replies to one request, once they have all arrived (bounded by the response timeout).
+pub struct Answer {
+    answer: oneshot::Receiver<RedisResult<Vec<Value>>>,
+    response_timeout: Duration,
+}
+
+impl Answer {
+    pub async fn wait(self) -> RedisResult<Vec<Value>> {
+        match tokio::time::timeout(self.response_timeout, self.answer).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(io_error(io::ErrorKind::BrokenPipe, "connection closed")),
             // The request stays queued: its late replies are read and dropped, keeping order.
             Err(_) => Err(io_error(io::ErrorKind::TimedOut, "response timed out")),
         }
+    }
+
+    /// The one kept reply of a `raw` request: its frame's bytes; an error reply is an `Err`.
+    pub async fn wait_raw(self) -> RedisResult<Vec<u8>> {
+        raw_frame(self.wait().await?.pop())
+    }
+}
+
+fn raw_frame(reply: Option<Value>) -> RedisResult<Vec<u8>> {
+    match reply {
+        Some(Value::BulkString(frame)) => Ok(frame),
+        Some(other) => other.extract_error().map(|_| Vec::new()),
+        None => Err(io_error(io::ErrorKind::UnexpectedEof, "no reply")),
     }
 }
 
@@ -152,8 +225,13 @@ async fn write_requests<W: AsyncWrite>(
     write: W,
     mut requests: mpsc::UnboundedReceiver<Request>,
     queue: SharedQueue,
+    unsent: Vec<u8>,
 ) {
     tokio::pin!(write);
+    if !unsent.is_empty() && write.write_all(&unsent).await.is_err() {
+        let _ = write.shutdown().await;
+        return;
+    }
     let mut out = Vec::new();
     while let Some(first) = requests.recv().await {
         let mut next = Some(first);
@@ -389,6 +467,47 @@ mod tests {
         );
         let e = refused.await.unwrap().unwrap_err();
         assert_eq!(e.code(), Some("NOAUTH"), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn requests_written_before_start_get_the_first_replies() {
+        let (client, mut server) = tokio::io::duplex(64 * 1024);
+        let written = [
+            Expect {
+                skip: 0,
+                keep: 1,
+                raw: false,
+            },
+            Expect {
+                skip: 0,
+                keep: 1,
+                raw: true,
+            },
+        ];
+        // the caller wrote the first request itself; the second is still to be written
+        let unsent = redis::cmd("KEYS").arg("*").get_packed_command();
+        let (wire, answers) =
+            Wire::start_after(client, Duration::from_secs(5), &written, unsent.clone());
+        let later = spawn_send(&wire, b"*1\r\n$4\r\nPING\r\n");
+        let asked = read_exactly(&mut server, unsent.len() + 14).await;
+        assert!(asked.starts_with(&unsent), "{asked:?}");
+        server
+            .write_all(b"+first\r\n*1\r\n$1\r\nk\r\n+PONG\r\n")
+            .await
+            .unwrap();
+        let mut answers = answers.into_iter();
+        assert_eq!(
+            answers.next().unwrap().wait().await.unwrap(),
+            vec![Value::SimpleString("first".into())]
+        );
+        assert_eq!(
+            answers.next().unwrap().wait_raw().await.unwrap(),
+            b"*1\r\n$1\r\nk\r\n".to_vec()
+        );
+        assert_eq!(
+            later.await.unwrap().unwrap(),
+            vec![Value::SimpleString("PONG".into())]
+        );
     }
 
     #[tokio::test]
