@@ -166,12 +166,8 @@ impl NodeConn {
         I: IntoIterator<Item = A>,
         A: redis::ToRedisArgs,
     {
-        let mut cmd = redis::Cmd::new();
-        for a in args {
-            cmd.arg(a);
-        }
         self.conn
-            .send_raw(cmd.get_packed_command())
+            .send_raw(command(args).get_packed_command())
             .await
             .map_err(|e| ReplyError::from_redis(&e))
     }
@@ -200,12 +196,8 @@ impl NodeConn {
         I: IntoIterator<Item = A>,
         A: redis::ToRedisArgs,
     {
-        let mut cmd = redis::Cmd::new();
-        for a in args {
-            cmd.arg(a);
-        }
         let mut conn = self.conn.clone();
-        cmd.query_async(&mut conn).await
+        command(args).query_async(&mut conn).await
     }
 
     /// Sends a prepared command.
@@ -257,6 +249,19 @@ async fn connect_tcp(
     #[allow(deprecated)]
     let _ = tcp.set_linger(Some(Duration::ZERO));
     Ok(tcp)
+}
+
+/// A command from its words.
+pub fn command<I, A>(args: I) -> redis::Cmd
+where
+    I: IntoIterator<Item = A>,
+    A: redis::ToRedisArgs,
+{
+    let mut cmd = redis::Cmd::new();
+    for a in args {
+        cmd.arg(a);
+    }
+    cmd
 }
 
 /// The reply to a request sent by `connect_sending`, as `request` returns it.

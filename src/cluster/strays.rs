@@ -1,15 +1,16 @@
 //! Finds keys that sit on a master in slots it does not own (what redis-cli's check misses,
 //! and what its `--search-multiple-owners` finds with ~16384 round trips per master).
-//! Cheap by construction: an empty master costs nothing, a small one is listed (one KEYS up to
-//! 1000 keys, where it blocks the node no longer than one SCAN page would, SCAN beyond) and its
-//! keys hashed locally, a big one gets COUNTKEYSINSLOT for its non-owned slots, pipelined.
-//! `check` asks each master right after its CLUSTER NODES reply (`ClusterView::load_probing`).
+//! Cheap by construction: an empty master costs nothing, a small one is listed (SCAN pages of
+//! 1000, the first one asked with CLUSTER NODES by `check`, so a master of up to ~1000 keys
+//! needs no second round trip; one KEYS when no page was asked and the node holds at most
+//! 1000 keys) and its keys hashed locally without decoding the reply into values, a big one
+//! (over 50,000 keys) gets COUNTKEYSINSLOT for its non-owned slots, pipelined.
 
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 
-use crate::cluster::conn::NodeConn;
+use crate::cluster::conn::{command, NodeConn};
 use crate::cluster::frame::RawReader;
 use crate::cluster::health::StrayKeys;
 use crate::cluster::nodes::NodeLine;
@@ -62,11 +63,7 @@ async fn strays_on(node: &ClusterNode, size: Option<u64>) -> Result<Vec<StrayKey
 /// in the same round trip as CLUSTER NODES: on a node of up to ~1000 keys it is all the keys,
 /// and the node does the work in the same wake-up as the rest of the check.
 pub fn first_page_cmd() -> redis::Cmd {
-    let mut cmd = redis::Cmd::new();
-    for a in scan_args(0) {
-        cmd.arg(a);
-    }
-    cmd
+    command(scan_args(0))
 }
 
 fn scan_args(cursor: u64) -> [String; 4] {
