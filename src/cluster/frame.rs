@@ -236,18 +236,6 @@ fn counted_line(buf: &[u8], from: usize) -> Option<(i64, usize)> {
 
 /// An integer header as the crate reads it (surrounding blanks allowed).
 fn number(line: &[u8]) -> Result<i64, FrameError> {
-    // Fast path: plain digits with an optional sign (every header a server sends); a
-    // length header is read for every element of a reply.
-    let (negative, digits) = match line {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, line),
-    };
-    if !digits.is_empty() && digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) {
-        let n = digits
-            .iter()
-            .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-        return Ok(if negative { -n } else { n });
-    }
     std::str::from_utf8(line)
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())

@@ -110,13 +110,15 @@ pub async fn count_on(
     }
 }
 
-/// Counts the keys outside `allowed` among `n` bulk-string key names read from `reply`.
+/// Counts the keys outside `allowed` in the array of key names `reply` is at.
 fn tally(
     reply: &mut RawReader,
-    n: usize,
     allowed: &SlotSet,
     strays: &mut BTreeMap<Slot, u64>,
 ) -> Result<(), ReplyError> {
+    let n = reply
+        .array_len()
+        .ok_or_else(|| unexpected("an array of keys"))?;
     for _ in 0..n {
         let key = reply.bulk().ok_or_else(|| unexpected("a key name"))?;
         let slot = key_slot(key);
@@ -133,12 +135,8 @@ fn unexpected(what: &str) -> ReplyError {
 
 async fn by_keys(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, ReplyError> {
     let frame = conn.request_raw(["KEYS", "*"]).await?;
-    let mut reply = RawReader::new(&frame);
-    let n = reply
-        .array_len()
-        .ok_or_else(|| unexpected("KEYS: an array"))?;
     let mut strays = BTreeMap::new();
-    tally(&mut reply, n, allowed, &mut strays)?;
+    tally(&mut RawReader::new(&frame), allowed, &mut strays)?;
     Ok(strays.into_iter().collect())
 }
 
@@ -173,10 +171,7 @@ fn read_page(
         _ => None,
     }
     .ok_or_else(|| unexpected("SCAN: a cursor"))?;
-    let n = reply
-        .array_len()
-        .ok_or_else(|| unexpected("SCAN: an array of keys"))?;
-    tally(&mut reply, n, allowed, strays)?;
+    tally(&mut reply, allowed, strays)?;
     std::str::from_utf8(next)
         .ok()
         .and_then(|c| c.parse().ok())
