@@ -153,12 +153,14 @@ impl ClusterView {
         let probe_strays = scope == Scope::EveryoneProbing;
         let slot_sets = SlotSetCache::default();
         // Every request shares one round trip, written with the connect; the INFO verdict is
-        // still judged first, so a non-cluster node gets the same message as before.
+        // still judged first, so a non-cluster node gets the same message as before. No SCAN
+        // page here: its reply would come with (and delay) the table every other connection
+        // waits for; the entry's stray keys are counted while the others load.
         let mut asked = vec![FirstRequest {
             cmd: redis::cmd("INFO").arg("cluster").clone(),
             raw: false,
         }];
-        asked.extend(first_requests(probe_strays));
+        asked.extend(first_requests(false));
         let (seed, answers) = NodeConn::connect_sending(entry, opts, &asked)
             .await
             .map_err(connect_failure)?;
@@ -197,9 +199,11 @@ impl ClusterView {
         let loads = others
             .iter()
             .map(|line| load_member(line, opts, probe_strays, &slot_sets));
-        let (seed_strays, results) =
-            futures_util::future::join(probe(&seed, &me, &seed_size, seed_page), join_all(loads))
-                .await;
+        let (seed_strays, results) = futures_util::future::join(
+            probe(&seed, &me, &seed_size, probe_strays, seed_page),
+            join_all(loads),
+        )
+        .await;
         let mut nodes = vec![own_node(
             entry.clone(),
             &me,
@@ -501,7 +505,7 @@ async fn load_member(
     let (table, size, page) = first_answers(answers.into_iter(), slot_sets).await;
     let table = table.map_err(MemberError::Reply)?;
     let strays = match table.iter().find(|l| l.is_myself()) {
-        Some(own) => probe(&conn, own, &size, page).await,
+        Some(own) => probe(&conn, own, &size, probe_strays, page).await,
         None => None,
     };
     Ok((
@@ -569,14 +573,16 @@ fn next_answer(answers: &mut impl Iterator<Item = Answer>) -> Result<Answer, Rep
         .ok_or_else(|| ReplyError::Transport("a reply is missing".into()))
 }
 
-/// The stray-key count of a master whose first SCAN page was asked for (`page`).
+/// The stray-key count of a master, when `wanted`; `page` is the first SCAN page when it was
+/// asked with CLUSTER NODES.
 async fn probe(
     conn: &NodeConn,
     own: &NodeLine,
     size: &Result<u64, String>,
+    wanted: bool,
     page: Option<Result<Vec<u8>, ReplyError>>,
 ) -> Option<Result<SlotCounts, ReplyError>> {
-    if page.is_none() || !own.is_master() {
+    if !wanted || !own.is_master() {
         return None;
     }
     Some(strays::count_on(conn, own, size.as_ref().ok().copied(), page).await)
