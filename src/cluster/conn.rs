@@ -2,6 +2,7 @@
 //! with a response timeout that fits the work (the redis crate's default is too short for MIGRATE).
 //! Knows nothing about cluster topology; `cluster::view` builds on it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::addr::NodeAddr;
@@ -62,6 +63,27 @@ impl Default for ConnectOptions {
 pub struct NodeConn {
     pub addr: NodeAddr,
     conn: Wire,
+    /// Set when the node was asked to close the connection after the first requests
+    /// (`AfterFirst::Close`): a later request opens a fresh connection, once for all clones.
+    reopen: Option<Arc<Reopen>>,
+}
+
+/// What a closed-after-first-requests connection needs to come back.
+struct Reopen {
+    opts: ConnectOptions,
+    wire: tokio::sync::OnceCell<Wire>,
+}
+
+/// What becomes of a `connect_sending` connection once the node has answered the first requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFirst {
+    /// It stays open for more requests.
+    StayOpen,
+    /// The first write ends with QUIT: the node answers, then closes the connection in the same
+    /// wake-up, so a one-shot load costs each node one wake-up instead of two (the second was
+    /// for trib's close, and at exit trib waited for every node's). A later request on the
+    /// connection reconnects.
+    Close,
 }
 
 impl NodeConn {
@@ -80,6 +102,7 @@ impl NodeConn {
         let node = NodeConn {
             addr: addr.clone(),
             conn,
+            reopen: None,
         };
         if let Some(pass) = &opts.credentials.pass {
             let mut auth = redis::cmd("AUTH");
@@ -87,7 +110,9 @@ impl NodeConn {
                 auth.arg(user);
             }
             auth.arg(pass);
-            if let Err(e) = node.query(&auth).await {
+            // On the new wire itself: `query` may reconnect, which is this function.
+            let mut wire = node.conn.clone();
+            if let Err(e) = auth.query_async::<redis::Value>(&mut wire).await {
                 return Err(ConnectError::Auth {
                     addr: addr.clone(),
                     error: ReplyError::from_redis(&e),
@@ -102,11 +127,42 @@ impl NodeConn {
     /// connect: on loopback the handshake is complete when connect() returns, so the node finds
     /// them when it accepts and answers in the same wake-up (a 30-node check was ~0.5 ms
     /// faster, and every node did less). Otherwise it is `connect`, then the requests.
+    /// `then` says whether the node keeps the connection open afterwards.
     pub async fn connect_sending(
         addr: &NodeAddr,
         opts: &ConnectOptions,
         first: &[FirstRequest],
+        then: AfterFirst,
     ) -> Result<(NodeConn, Vec<Answer>), ConnectError> {
+        let (node, answers) = NodeConn::open_sending(addr, opts, first, then).await?;
+        let reopen = (then == AfterFirst::Close).then(|| {
+            Arc::new(Reopen {
+                opts: opts.clone(),
+                wire: tokio::sync::OnceCell::new(),
+            })
+        });
+        Ok((NodeConn { reopen, ..node }, answers))
+    }
+
+    async fn open_sending(
+        addr: &NodeAddr,
+        opts: &ConnectOptions,
+        first: &[FirstRequest],
+        then: AfterFirst,
+    ) -> Result<(NodeConn, Vec<Answer>), ConnectError> {
+        let mut requests: Vec<(Vec<u8>, Expect)> = first
+            .iter()
+            .map(|f| (f.cmd.get_packed_command(), f.expect()))
+            .collect();
+        if then == AfterFirst::Close {
+            // Its +OK is read and dropped; nobody waits for it.
+            let dropped = Expect {
+                skip: 1,
+                keep: 0,
+                raw: false,
+            };
+            requests.push((redis::cmd("QUIT").get_packed_command(), dropped));
+        }
         let direct = opts.tls.is_none() && opts.credentials.pass.is_none();
         let ip = addr
             .host
@@ -115,20 +171,19 @@ impl NodeConn {
             .filter(|_| direct);
         let Some(ip) = ip else {
             let node = NodeConn::connect(addr, opts).await?;
-            let answers = first
-                .iter()
-                .map(|f| node.conn.enqueue(f.cmd.get_packed_command(), f.expect()))
+            let mut answers: Vec<Answer> = requests
+                .into_iter()
+                .map(|(bytes, expect)| node.conn.enqueue(bytes, expect))
                 .collect();
+            answers.truncate(first.len());
             return Ok((node, answers));
         };
         let unreachable = |reason| ConnectError::Unreachable {
             addr: addr.clone(),
             reason,
         };
-        let bytes: Vec<u8> = first
-            .iter()
-            .flat_map(|f| f.cmd.get_packed_command())
-            .collect();
+        let expects: Vec<Expect> = requests.iter().map(|(_, e)| *e).collect();
+        let bytes: Vec<u8> = requests.into_iter().flat_map(|(b, _)| b).collect();
         let (stream, unsent) = connect_writing(
             std::net::SocketAddr::new(ip, addr.port),
             bytes,
@@ -136,15 +191,40 @@ impl NodeConn {
         )
         .await
         .map_err(unreachable)?;
-        let expects: Vec<Expect> = first.iter().map(FirstRequest::expect).collect();
-        let (conn, answers) = Wire::start_after(stream, opts.response_timeout, &expects, unsent);
+        let (conn, mut answers) =
+            Wire::start_after(stream, opts.response_timeout, &expects, unsent);
+        answers.truncate(first.len());
         Ok((
             NodeConn {
                 addr: addr.clone(),
                 conn,
+                reopen: None,
             },
             answers,
         ))
+    }
+
+    /// The wire requests go on: this connection's, or when the node closed it after the first
+    /// requests, a fresh one (opened by the first request that needs it).
+    async fn wire(&self) -> redis::RedisResult<Wire> {
+        let Some(reopen) = &self.reopen else {
+            return Ok(self.conn.clone());
+        };
+        reopen
+            .wire
+            .get_or_try_init(|| async {
+                NodeConn::connect(&self.addr, &reopen.opts)
+                    .await
+                    .map(|node| node.conn)
+            })
+            .await
+            .cloned()
+            .map_err(|e| {
+                redis::RedisError::from(std::io::Error::new(
+                    std::io::ErrorKind::NotConnected,
+                    e.to_string(),
+                ))
+            })
     }
 
     /// Sends one command; a server error comes back classified.
@@ -166,8 +246,8 @@ impl NodeConn {
         I: IntoIterator<Item = A>,
         A: redis::ToRedisArgs,
     {
-        self.conn
-            .send_raw(command(args).get_packed_command())
+        let wire = self.wire().await.map_err(|e| ReplyError::from_redis(&e))?;
+        wire.send_raw(command(args).get_packed_command())
             .await
             .map_err(|e| ReplyError::from_redis(&e))
     }
@@ -196,19 +276,19 @@ impl NodeConn {
         I: IntoIterator<Item = A>,
         A: redis::ToRedisArgs,
     {
-        let mut conn = self.conn.clone();
+        let mut conn = self.wire().await?;
         command(args).query_async(&mut conn).await
     }
 
     /// Sends a prepared command.
     pub async fn query(&self, cmd: &redis::Cmd) -> redis::RedisResult<redis::Value> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.wire().await?;
         cmd.query_async(&mut conn).await
     }
 
     /// Sends a pipeline (one round trip); with `ignore_errors`-free semantics of the crate.
     pub async fn pipeline(&self, pipe: &redis::Pipeline) -> redis::RedisResult<Vec<redis::Value>> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.wire().await?;
         pipe.query_async(&mut conn).await
     }
 

@@ -11,7 +11,8 @@ use futures_util::future::join_all;
 
 use crate::addr::NodeAddr;
 use crate::cluster::conn::{
-    answer_raw, answer_value, as_reply, ConnectError, ConnectOptions, FirstRequest, NodeConn,
+    answer_raw, answer_value, as_reply, AfterFirst, ConnectError, ConnectOptions, FirstRequest,
+    NodeConn,
 };
 use crate::cluster::nodes::{parse_nodes_sharing, NodeLine, SlotSetCache};
 use crate::cluster::reply::ReplyError;
@@ -115,6 +116,21 @@ enum Scope {
     MastersOnly,
 }
 
+impl Scope {
+    /// Whether a node keeps its connection once it has answered what the load asks it. The
+    /// one-shot loads (check, info) ask nothing more of a node afterwards (a master whose
+    /// stray keys span several SCAN pages reconnects), so each node closes right after its
+    /// answers; a plain load keeps them for the operation that follows. The entry of a probing
+    /// load stays open: its stray keys are counted after its first answers.
+    fn after_first(self, entry: bool) -> AfterFirst {
+        match self {
+            Scope::Everyone => AfterFirst::StayOpen,
+            Scope::EveryoneProbing if entry => AfterFirst::StayOpen,
+            Scope::EveryoneProbing | Scope::MastersOnly => AfterFirst::Close,
+        }
+    }
+}
+
 /// Errors looking a node up by id or prefix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {
@@ -161,9 +177,10 @@ impl ClusterView {
             raw: false,
         }];
         asked.extend(first_requests(false));
-        let (seed, answers) = NodeConn::connect_sending(entry, opts, &asked)
-            .await
-            .map_err(connect_failure)?;
+        let (seed, answers) =
+            NodeConn::connect_sending(entry, opts, &asked, scope.after_first(true))
+                .await
+                .map_err(connect_failure)?;
         let mut answers = answers.into_iter();
         let info = async { as_reply::<String>(answer_value(next_answer(&mut answers)?).await?) };
         let info = info.await;
@@ -198,7 +215,7 @@ impl ClusterView {
             .collect();
         let loads = others
             .iter()
-            .map(|line| load_member(line, opts, probe_strays, &slot_sets));
+            .map(|line| load_member(line, opts, scope, &slot_sets));
         let (seed_strays, results) = futures_util::future::join(
             probe(&seed, &me, &seed_size, probe_strays, seed_page),
             join_all(loads),
@@ -491,15 +508,17 @@ struct Answers {
 async fn load_member(
     line: &NodeLine,
     opts: &ConnectOptions,
-    probe_strays: bool,
+    scope: Scope,
     slot_sets: &SlotSetCache,
 ) -> Result<(NodeConn, Answers), MemberError> {
+    let probe_strays = scope == Scope::EveryoneProbing;
     if line.ip.is_empty() || line.port == 0 {
         return Err(MemberError::Reply(ReplyError::Server("no address".into())));
     }
     // One round trip for all, written with the connect: the connection is multiplexed.
     let asked = first_requests(probe_strays && line.is_master());
-    let (conn, answers) = NodeConn::connect_sending(&line.addr_without_bus(), opts, &asked)
+    let then = scope.after_first(false);
+    let (conn, answers) = NodeConn::connect_sending(&line.addr_without_bus(), opts, &asked, then)
         .await
         .map_err(MemberError::Connect)?;
     let (table, size, page) = first_answers(answers.into_iter(), slot_sets).await;

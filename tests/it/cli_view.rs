@@ -69,3 +69,82 @@ fn entry_node_errors_are_clear() {
         assert_eq!(view.nodes.len(), 1);
     }
 }
+
+/// Number of client connections the node has (counting the one asking), by its own INFO.
+fn connected_clients(node: &crate::harness::Node, pass: Option<&str>) -> u64 {
+    let auth = pass.map(|p| format!(":{p}@")).unwrap_or_default();
+    let client = redis::Client::open(format!("redis://{auth}127.0.0.1:{}/", node.port)).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let info: String = redis::cmd("INFO").arg("clients").query(&mut c).unwrap();
+    info.lines()
+        .find_map(|l| l.trim().strip_prefix("connected_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no connected_clients in {info:?}"))
+}
+
+#[test]
+fn a_one_shot_connection_is_closed_by_the_node_and_reopens_on_demand() {
+    use trib::cluster::conn::{answer_value, AfterFirst, Credentials, FirstRequest, NodeConn};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for backend in crate::harness::Backend::all() {
+        // Plain (the requests ride with the connect) and with a password (connect, AUTH, then
+        // the requests): both paths end with the node closing the connection.
+        for pass in [None, Some("s3cret-pw")] {
+            let extra: Vec<(&str, &str)> = pass.iter().map(|p| ("requirepass", *p)).collect();
+            let cluster = Cluster::start_with(backend, 1, &extra);
+            let node = &cluster.nodes[0];
+            let before = connected_clients(node, pass);
+            let opts = ConnectOptions {
+                credentials: Credentials {
+                    user: None,
+                    pass: pass.map(str::to_string),
+                },
+                ..ConnectOptions::default()
+            };
+            let first = [FirstRequest {
+                cmd: redis::cmd("DBSIZE"),
+                raw: false,
+            }];
+            let addr = NodeAddr::parse(&node.addr()).unwrap();
+            let (conn, answers) = rt
+                .block_on(NodeConn::connect_sending(
+                    &addr,
+                    &opts,
+                    &first,
+                    AfterFirst::Close,
+                ))
+                .unwrap();
+            assert_eq!(
+                answers.len(),
+                1,
+                "{}: only the asked answers",
+                backend.name()
+            );
+            let size = rt
+                .block_on(answer_value(answers.into_iter().next().unwrap()))
+                .unwrap();
+            assert_eq!(size, redis::Value::Int(0), "{}", backend.name());
+            // The node closed it after answering (bounded wait: 5 s).
+            let closed = (0..100).any(|_| {
+                let n = connected_clients(node, pass);
+                n == before || {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    false
+                }
+            });
+            assert!(closed, "{}: the node kept the connection", backend.name());
+            // A later request opens a fresh connection (authenticated the same way).
+            let pong = rt.block_on(conn.request_string(["PING"])).unwrap();
+            assert_eq!(pong, "PONG", "{} pass={:?}", backend.name(), pass.is_some());
+            assert_eq!(
+                connected_clients(node, pass),
+                before + 1,
+                "{}",
+                backend.name()
+            );
+        }
+    }
+}
