@@ -174,7 +174,31 @@ impl SlotSet {
         self.words().iter().map(|w| w.count_ones() as usize).sum()
     }
     pub fn is_empty(&self) -> bool {
-        self.words().iter().all(|&w| w == 0)
+        // A set that never had a slot has no bitmap (every replica line of every table).
+        self.bits
+            .as_deref()
+            .is_none_or(|bits| bits.iter().all(|&w| w == 0))
+    }
+    /// Adds every slot of `other`, a word at a time.
+    pub fn union_with(&mut self, other: &SlotSet) {
+        if other.bits.is_none() {
+            return;
+        }
+        if self.bits.is_none() {
+            self.bits = other.bits.clone();
+            return;
+        }
+        for (mine, theirs) in self.bits_mut().iter_mut().zip(other.words()) {
+            *mine |= theirs;
+        }
+    }
+    /// The slots not in the set.
+    pub fn complement(&self) -> SlotSet {
+        let mut words = [0u64; 256];
+        for (out, w) in words.iter_mut().zip(self.words()) {
+            *out = !w;
+        }
+        SlotSet::from_words(words)
     }
     pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
         Slot::all().filter(move |s| self.contains(*s))
@@ -364,6 +388,26 @@ mod tests {
                 }
             }
             prop_assert_eq!(set.ranges(), slow);
+        }
+
+        #[test]
+        fn union_and_complement_match_slot_by_slot(
+            a in proptest::collection::vec(0u16..16384, 0..100),
+            b in proptest::collection::vec(0u16..16384, 0..100),
+        ) {
+            let sa: SlotSet = a.iter().map(|&n| Slot(n)).collect();
+            let sb: SlotSet = b.iter().map(|&n| Slot(n)).collect();
+            let shared = sb.clone();
+            let mut union = sa.clone();
+            union.union_with(&sb);
+            let complement = sa.complement();
+            for s in Slot::all() {
+                prop_assert_eq!(union.contains(s), sa.contains(s) || sb.contains(s));
+                prop_assert_eq!(complement.contains(s), !sa.contains(s));
+            }
+            prop_assert_eq!(union.is_empty(), a.is_empty() && b.is_empty());
+            // the other set is not changed through a shared bitmap
+            prop_assert_eq!(sb, shared);
         }
 
         #[test]

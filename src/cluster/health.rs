@@ -75,13 +75,7 @@ impl Health {
                 importing,
             });
         }
-        let covered = view.covered();
-        let mut uncovered_set = SlotSet::new();
-        for s in Slot::all() {
-            if !covered.contains(s) {
-                uncovered_set.insert(s);
-            }
-        }
+        let uncovered_set = view.covered().complement();
         Health {
             agree: disagreeing.is_empty(),
             disagreeing,

@@ -373,9 +373,7 @@ impl ClusterView {
     pub fn covered(&self) -> SlotSet {
         let mut all = SlotSet::new();
         for n in &self.nodes {
-            for r in n.slots.ranges() {
-                all.insert_range(r);
-            }
+            all.union_with(&n.slots);
         }
         all
     }
