@@ -134,7 +134,9 @@ impl NodeConn {
         first: &[FirstRequest],
         then: AfterFirst,
     ) -> Result<(NodeConn, Vec<Answer>), ConnectError> {
-        let (node, answers) = NodeConn::open_sending(addr, opts, first, then).await?;
+        let (node, mut answers) = NodeConn::open_sending(addr, opts, first, then).await?;
+        // Only the asked requests have answers to give (not the QUIT).
+        answers.truncate(first.len());
         let reopen = (then == AfterFirst::Close).then(|| {
             Arc::new(Reopen {
                 opts: opts.clone(),
@@ -144,6 +146,7 @@ impl NodeConn {
         Ok((NodeConn { reopen, ..node }, answers))
     }
 
+    /// `connect_sending` without the reconnect handle; the answers include the QUIT's.
     async fn open_sending(
         addr: &NodeAddr,
         opts: &ConnectOptions,
@@ -171,11 +174,10 @@ impl NodeConn {
             .filter(|_| direct);
         let Some(ip) = ip else {
             let node = NodeConn::connect(addr, opts).await?;
-            let mut answers: Vec<Answer> = requests
+            let answers = requests
                 .into_iter()
                 .map(|(bytes, expect)| node.conn.enqueue(bytes, expect))
                 .collect();
-            answers.truncate(first.len());
             return Ok((node, answers));
         };
         let unreachable = |reason| ConnectError::Unreachable {
@@ -191,9 +193,7 @@ impl NodeConn {
         )
         .await
         .map_err(unreachable)?;
-        let (conn, mut answers) =
-            Wire::start_after(stream, opts.response_timeout, &expects, unsent);
-        answers.truncate(first.len());
+        let (conn, answers) = Wire::start_after(stream, opts.response_timeout, &expects, unsent);
         Ok((
             NodeConn {
                 addr: addr.clone(),
