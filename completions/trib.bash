@@ -169,7 +169,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__add__subcmd__node)
-            opts="-a -q -v -h -V --slave --replica --master-id --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --slave --replica --master-id --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,7 +223,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__backup)
-            opts="-a -q -v -h -V --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,7 +273,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__call)
-            opts="-a -q -v -h -V --only-masters --only-replicas --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --only-masters --only-replicas --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,7 +323,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__check)
-            opts="-a -q -v -h -V --search-multiple-owners --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --yes --search-multiple-owners --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,7 +427,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__del__subcmd__node)
-            opts="-a -q -v -h -V --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -881,7 +881,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__import)
-            opts="-a -q -v -h -V --from --from-user --from-pass --from-askpass --copy --timeout --pipeline --replace --parallel --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --from --from-user --from-pass --from-askpass --copy --timeout --pipeline --replace --parallel --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -955,7 +955,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__info)
-            opts="-a -q -v -h -V --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1005,7 +1005,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__rebalance)
-            opts="-a -q -v -h -V --weight --use-empty-masters --threshold --dry-run --simulate --timeout --pipeline --replace --parallel --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --weight --use-empty-masters --threshold --dry-run --simulate --timeout --pipeline --replace --parallel --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1215,7 +1215,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__set__subcmd__timeout)
-            opts="-a -q -v -h -V --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -70,7 +70,7 @@ complete -c trib -n "__fish_trib_using_subcommand create" -l sni -d 'Server name
 complete -c trib -n "__fish_trib_using_subcommand create" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c trib -n "__fish_trib_using_subcommand create" -s y -l yes -d 'Do not ask for confirmation'
+complete -c trib -n "__fish_trib_using_subcommand create" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand create" -l dry-run -d 'Print the plan and change nothing'
 complete -c trib -n "__fish_trib_using_subcommand create" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand create" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
@@ -91,6 +91,7 @@ complete -c trib -n "__fish_trib_using_subcommand check" -l sni -d 'Server name 
 complete -c trib -n "__fish_trib_using_subcommand check" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c trib -n "__fish_trib_using_subcommand check" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand check" -l search-multiple-owners -d 'Also look for slots with keys on more than one master'
 complete -c trib -n "__fish_trib_using_subcommand check" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand check" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
@@ -111,6 +112,7 @@ complete -c trib -n "__fish_trib_using_subcommand info" -l sni -d 'Server name t
 complete -c trib -n "__fish_trib_using_subcommand info" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c trib -n "__fish_trib_using_subcommand info" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand info" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand info" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
 complete -c trib -n "__fish_trib_using_subcommand info" -l tls -d 'Connect with TLS (implied by any other TLS option)'
@@ -135,7 +137,7 @@ always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand fix" -l search-multiple-owners
 complete -c trib -n "__fish_trib_using_subcommand fix" -l fix-with-unreachable-masters -d 'Fix even when some masters are unreachable'
-complete -c trib -n "__fish_trib_using_subcommand fix" -s y -l yes -d 'Do not ask for confirmation'
+complete -c trib -n "__fish_trib_using_subcommand fix" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l dry-run -d 'Print the repair plan and change nothing'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l replace -d 'Replace keys that already exist on the target (BUSYKEY)'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
@@ -163,7 +165,7 @@ complete -c trib -n "__fish_trib_using_subcommand reshard" -l sni -d 'Server nam
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c trib -n "__fish_trib_using_subcommand reshard" -s y -l yes -d 'Do not ask for confirmation'
+complete -c trib -n "__fish_trib_using_subcommand reshard" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l dry-run -d 'Print the plan and change nothing'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l replace -d 'Replace keys that already exist on the target (BUSYKEY)'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
@@ -193,6 +195,7 @@ never\t''"
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l use-empty-masters -d 'Give slots to masters that have none'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l simulate -l dry-run -d 'Print the plan and change nothing'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l replace -d 'Replace keys that already exist on the target (BUSYKEY)'
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l tls -d 'Connect with TLS (implied by any other TLS option)'
@@ -214,6 +217,7 @@ complete -c trib -n "__fish_trib_using_subcommand add-node" -l color -d 'When to
 always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l replica -l slave -d 'Add as a replica'
+complete -c trib -n "__fish_trib_using_subcommand add-node" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l tls -d 'Connect with TLS (implied by any other TLS option)'
@@ -233,6 +237,7 @@ complete -c trib -n "__fish_trib_using_subcommand del-node" -l sni -d 'Server na
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c trib -n "__fish_trib_using_subcommand del-node" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l tls -d 'Connect with TLS (implied by any other TLS option)'
@@ -254,6 +259,7 @@ always\t''
 never\t''"
 complete -c trib -n "__fish_trib_using_subcommand call" -l only-masters -d 'Run on masters only'
 complete -c trib -n "__fish_trib_using_subcommand call" -l only-replicas -d 'Run on replicas only'
+complete -c trib -n "__fish_trib_using_subcommand call" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand call" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand call" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
 complete -c trib -n "__fish_trib_using_subcommand call" -l tls -d 'Connect with TLS (implied by any other TLS option)'
@@ -273,6 +279,7 @@ complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l sni -d 'Server
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l tls -d 'Connect with TLS (implied by any other TLS option)'
@@ -301,6 +308,7 @@ never\t''"
 complete -c trib -n "__fish_trib_using_subcommand import" -l from-askpass
 complete -c trib -n "__fish_trib_using_subcommand import" -l copy -d 'Copy keys instead of moving them'
 complete -c trib -n "__fish_trib_using_subcommand import" -l replace -d 'Replace keys that already exist on the target (BUSYKEY)'
+complete -c trib -n "__fish_trib_using_subcommand import" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand import" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand import" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
 complete -c trib -n "__fish_trib_using_subcommand import" -l tls -d 'Connect with TLS (implied by any other TLS option)'
@@ -320,6 +328,7 @@ complete -c trib -n "__fish_trib_using_subcommand backup" -l sni -d 'Server name
 complete -c trib -n "__fish_trib_using_subcommand backup" -l color -d 'When to colour output' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c trib -n "__fish_trib_using_subcommand backup" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
 complete -c trib -n "__fish_trib_using_subcommand backup" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
 complete -c trib -n "__fish_trib_using_subcommand backup" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
 complete -c trib -n "__fish_trib_using_subcommand backup" -l tls -d 'Connect with TLS (implied by any other TLS option)'

@@ -17,3 +17,6 @@ pub mod output;
 pub mod plan;
 pub mod slot;
 pub mod tls;
+
+/// The first argument that makes the `trib` binary run trib-node's server instead of the CLI.
+pub const SERVE_NODE_WORD: &str = "serve-node";

@@ -657,8 +657,9 @@ fn own_node(
     }
 }
 
+/// Kept typed, so that an unreachable entry node is reported where redis-cli reports it.
 fn connect_failure(e: ConnectError) -> anyhow::Error {
-    Fail::failure(e.to_string())
+    anyhow::Error::new(e)
 }
 
 trait AddrWithoutBus {

@@ -34,7 +34,17 @@ pub async fn run(args: &AddNodeArgs, ctx: &Context) -> Result<ExitCode> {
     } else {
         None
     };
-    let new = probe(&new_addr, ctx).await?;
+    let new = probe(&new_addr, ctx).await.inspect_err(|e| {
+        let unreachable = e.chain().any(|c| {
+            matches!(
+                c.downcast_ref::<crate::cluster::conn::ConnectError>(),
+                Some(crate::cluster::conn::ConnectError::Unreachable { .. })
+            )
+        });
+        if unreachable {
+            out.err(&format!("Sorry, can't connect to node {new_addr}"));
+        }
+    })?;
     if master.is_none() {
         copy_functions(&view.nodes[0].conn, &new.conn, ctx).await?;
     }

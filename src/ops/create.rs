@@ -103,7 +103,7 @@ pub async fn run(args: &CreateArgs, ctx: &Context) -> Result<ExitCode> {
         out.line("*** Dry run: nothing was changed.");
         return Ok(ExitCode::Success);
     }
-    if !args.yes {
+    if !args.confirm.yes {
         match out.confirm("Can I set the above configuration?")? {
             Answer::Yes => {}
             Answer::No => return Err(Fail::failure("configuration declined; nothing was changed")),
@@ -159,9 +159,8 @@ pub async fn resolve(addr: &NodeAddr) -> Result<String> {
 /// Connects and checks that the node can join a new cluster: cluster mode, no keys, knows no
 /// other node, owns no slot.
 pub async fn probe(addr: &NodeAddr, ctx: &Context) -> Result<Probed> {
-    let conn = NodeConn::connect(addr, &ctx.connect)
-        .await
-        .map_err(|e| Fail::failure(e.to_string()))?;
+    // Kept typed: an unreachable node is reported where redis-cli reports it (stderr).
+    let conn = NodeConn::connect(addr, &ctx.connect).await?;
     let info = conn
         .request_string(["INFO"])
         .await

@@ -20,7 +20,7 @@ use crate::exit::{ExitCode, Fail};
 use crate::migrate::keys::{drain_slot, Ends};
 use crate::migrate::setslot::setslot_many;
 use crate::migrate::{Engine, EngineNode, MigrateOptions};
-use crate::ops::common::{check_section, parse_entry};
+use crate::ops::common::{check_section, dbsizes, parse_entry, print_info};
 use crate::ops::slot_moves::{load_settled, move_options};
 use crate::ops::Context;
 use crate::output::progress::Progress;
@@ -33,6 +33,10 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_entry(&args.entry.node)?;
     let opts = move_options(&args.moves, ctx)?;
     let view = load_settled(&entry, ctx, &opts).await?;
+    // redis-cli's fix starts as its check does: the info summary, then the check.
+    if !ctx.out.is_json() {
+        let _ = print_info(&view, &dbsizes(&view), &ctx.out);
+    }
     let health = check_section(&view, args.search_multiple_owners, true, &ctx.out).await?;
     let unreachable = view.unreachable_masters();
     if unreachable > 0
@@ -45,6 +49,7 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
              --fix-with-unreachable-masters."
         )));
     }
+    let found = health.problems();
     let mut failures = Vec::new();
     let mut actions = Vec::new();
     // Coverage first: with an uncovered slot the cluster is down (full coverage required) and
@@ -79,9 +84,22 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
         actions.push(json!({"slot": slot, "fix": action}));
     }
     if args.dry_run {
-        ctx.out
-            .json(&json!({"ok": true, "dry_run": true, "actions": actions}));
-        return Ok(ExitCode::Success);
+        // The check above printed each problem as [ERR]; a dry run changes nothing, so the
+        // cluster still has them and the exit says so (1), as `check` would.
+        ctx.out.json(&json!({
+            "ok": found.is_empty(),
+            "dry_run": true,
+            "actions": actions,
+            "problems": found,
+        }));
+        if found.is_empty() {
+            return Ok(ExitCode::Success);
+        }
+        return Err(Fail::failure(format!(
+            "dry run: {} problem(s) found and nothing changed: {}",
+            found.len(),
+            found.join("; ")
+        )));
     }
     let after = load_settled(&entry, ctx, &opts).await?;
     let problems = Health::assess(&after).problems();
@@ -340,7 +358,7 @@ async fn fix_coverage(
     if args.dry_run || assign.is_empty() {
         return report_unfixable(&unfixable);
     }
-    if !args.yes
+    if !args.confirm.yes
         && ctx
             .out
             .confirm("Fix these slots by covering them as shown?")?

@@ -4,14 +4,14 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::cli::EntryArgs;
+use crate::cli::InfoArgs;
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::{dbsizes, load_view_masters, parse_entry, print_info};
 use crate::ops::Context;
 use crate::output::json;
 
-pub async fn run(args: &EntryArgs, ctx: &Context) -> Result<ExitCode> {
-    let entry = parse_entry(&args.node)?;
+pub async fn run(args: &InfoArgs, ctx: &Context) -> Result<ExitCode> {
+    let entry = parse_entry(&args.entry.node)?;
     let view = load_view_masters(&entry, ctx).await?;
     let sizes = dbsizes(&view);
     let total = print_info(&view, &sizes, &ctx.out);

@@ -1,7 +1,8 @@
-//! Local server processes for `sandbox` and `demo`: find the server binary (trib-node next to
-//! this executable or on PATH; redis-server on PATH), start N cluster-mode nodes on 127.0.0.1
-//! in a private directory, wait until they answer (bounded), and stop exactly those processes
-//! by PID and remove the directory. Creating the cluster is left to `ops::create`.
+//! Local server processes for `sandbox` and `demo`: find the server (trib-node beside this
+//! executable, else trib-node built into it as `trib serve-node`; redis-server on PATH), start N
+//! cluster-mode nodes on 127.0.0.1 in a private directory, wait until they answer (bounded,
+//! quoting a node's own startup error when it exits), and stop exactly those processes by PID
+//! and remove the directory. Creating the cluster is left to `ops::create`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -21,25 +22,77 @@ pub fn server_name(kind: ServerKind) -> &'static str {
     }
 }
 
-/// The server program: trib-node next to the running trib, else on PATH.
-pub fn find_server(kind: ServerKind) -> Option<PathBuf> {
-    let name = server_name(kind);
-    if kind == ServerKind::TribNode {
-        if let Some(dir) = std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
-        {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
+/// How to start a server: a program and the words before its redis-server-style arguments.
+#[derive(Debug, Clone)]
+pub struct ServerCommand {
+    pub program: PathBuf,
+    /// `["serve-node"]` when the program is trib itself; empty otherwise.
+    pub lead: Vec<String>,
+}
+
+impl ServerCommand {
+    /// The program and its leading words, as a user would type them.
+    pub fn describe(&self) -> String {
+        std::iter::once(self.program.display().to_string())
+            .chain(self.lead.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Where this server comes from, in a few words, for the tour's first line.
+    pub fn origin(&self) -> String {
+        if self.lead.is_empty() {
+            self.program.display().to_string()
+        } else {
+            "built into trib".to_string()
         }
     }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    })
+}
+
+/// The server program. trib-node: the `trib-node` binary beside the running executable (a
+/// `cargo build` puts both in one directory), else this executable itself with `serve-node`
+/// (trib carries trib-node's server, so `cargo run --bin trib -- demo`, which builds trib alone,
+/// needs nothing else). PATH is not searched for trib-node: an unrelated older one could be
+/// there, and the built-in one is always at hand. redis-server: the first one on PATH.
+pub fn find_server(kind: ServerKind) -> Result<ServerCommand> {
+    match kind {
+        ServerKind::TribNode => {
+            let exe = std::env::current_exe()
+                .map_err(|e| Fail::failure(format!("cannot locate the running trib: {e}")))?;
+            let sibling = exe.parent().map(|dir| {
+                dir.join(format!(
+                    "{}{}",
+                    server_name(kind),
+                    std::env::consts::EXE_SUFFIX
+                ))
+            });
+            Ok(match sibling.filter(|p| p.is_file()) {
+                Some(program) => ServerCommand {
+                    program,
+                    lead: Vec::new(),
+                },
+                None => ServerCommand {
+                    program: exe,
+                    lead: vec![crate::SERVE_NODE_WORD.to_string()],
+                },
+            })
+        }
+        ServerKind::RedisServer => std::env::var_os("PATH")
+            .and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|p| p.join(server_name(kind)))
+                    .find(|p| p.is_file())
+            })
+            .map(|program| ServerCommand {
+                program,
+                lead: Vec::new(),
+            })
+            .ok_or_else(|| {
+                Fail::failure(
+                    "redis-server not found on PATH; install it (Debian: apt-get install redis-server) or leave out --server redis-server to use trib-node",
+                )
+            }),
+    }
 }
 
 /// One started server.
@@ -53,6 +106,7 @@ pub struct LocalNode {
 /// Servers started by this process, stopped on `stop` (and killed on drop as a last resort).
 pub struct LocalCluster {
     pub kind: ServerKind,
+    pub server: ServerCommand,
     pub root: PathBuf,
     pub nodes: Vec<LocalNode>,
     keep: bool,
@@ -66,17 +120,13 @@ impl LocalCluster {
         count: usize,
         base_port: Option<u16>,
     ) -> Result<LocalCluster> {
-        let program = find_server(kind).ok_or_else(|| {
-            Fail::failure(format!(
-                "{} not found (looked next to trib and on PATH)",
-                server_name(kind)
-            ))
-        })?;
+        let server = find_server(kind)?;
         let root =
             std::env::temp_dir().join(format!("trib-{}-{}", server_name(kind), std::process::id()));
         std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
         let mut cluster = LocalCluster {
             kind,
+            server,
             root,
             nodes: Vec::new(),
             keep: false,
@@ -95,7 +145,7 @@ impl LocalCluster {
                 }
                 None => (free_port()?, free_port()?),
             };
-            let node = spawn(&program, &cluster.root, port, bus).await;
+            let node = spawn(kind, &cluster.server, &cluster.root, port, bus).await;
             match node {
                 Ok(n) => cluster.nodes.push(n),
                 Err(e) => {
@@ -144,7 +194,13 @@ fn free_port() -> Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
-async fn spawn(program: &Path, root: &Path, port: u16, bus: u16) -> Result<LocalNode> {
+async fn spawn(
+    kind: ServerKind,
+    server: &ServerCommand,
+    root: &Path,
+    port: u16,
+    bus: u16,
+) -> Result<LocalNode> {
     let dir = root.join(format!("node-{port}"));
     std::fs::create_dir_all(&dir)?;
     let args: Vec<String> = vec![
@@ -169,26 +225,34 @@ async fn spawn(program: &Path, root: &Path, port: u16, bus: u16) -> Result<Local
         "--cluster-node-timeout".into(),
         "5000".into(),
     ];
-    let mut child = Command::new(program)
+    // A server that fails before its log is open (a bad argument, a directory it cannot enter)
+    // says why on stderr only; keep it so the error below can quote it.
+    let stderr_path = dir.join("stderr.log");
+    let stderr = std::fs::File::create(&stderr_path)
+        .with_context(|| format!("creating {}", stderr_path.display()))?;
+    let mut child = Command::new(&server.program)
+        .args(&server.lead)
         .args(&args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn()
-        .with_context(|| format!("starting {}", program.display()))?;
+        .with_context(|| format!("starting {}", server.describe()))?;
     let addr = NodeAddr::new("127.0.0.1", port);
     let deadline = Instant::now() + Duration::from_secs(10);
     let opts = ConnectOptions {
         connect_timeout: Duration::from_millis(500),
         ..ConnectOptions::default()
     };
+    let name = server_name(kind);
     loop {
         if let Ok(Some(status)) = child.try_wait() {
+            // The directory is removed when the start fails, so the cause is quoted, not pointed at.
             return Err(Fail::failure(format!(
-                "{} on port {port} exited at start ({status}); see {}",
-                program.display(),
-                dir.join("node.log").display()
+                "{name} on port {port} ({}) exited at start ({status}): {}",
+                server.describe(),
+                last_words(&dir).unwrap_or_else(|| "it said nothing".to_string())
             )));
         }
         if let Ok(conn) = NodeConn::connect(&addr, &opts).await {
@@ -199,8 +263,11 @@ async fn spawn(program: &Path, root: &Path, port: u16, bus: u16) -> Result<Local
         if Instant::now() > deadline {
             let _ = child.kill().await;
             return Err(Fail::failure(format!(
-                "{} on port {port} did not answer within 10 s",
-                program.display()
+                "{name} on port {port} ({}) did not answer within 10 s{}",
+                server.describe(),
+                last_words(&dir)
+                    .map(|w| format!("; its last words: {w}"))
+                    .unwrap_or_default()
             )));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -213,17 +280,16 @@ async fn spawn(program: &Path, root: &Path, port: u16, bus: u16) -> Result<Local
     })
 }
 
-/// True when the node at `addr` runs in cluster mode and answers CLUSTER NODES.
-pub async fn serves_cluster_mode(addr: &NodeAddr) -> bool {
-    let Ok(conn) = NodeConn::connect(addr, &ConnectOptions::default()).await else {
-        return false;
-    };
-    let info_ok = conn
-        .request_string(["INFO", "cluster"])
-        .await
-        .is_ok_and(|i| crate::cluster::view::cluster_enabled(&i));
-    info_ok
-        && crate::cluster::view::fetch_table(&conn, &Default::default())
-            .await
-            .is_ok()
+/// The last line a server wrote to stderr, else to its log file (where redis-server and
+/// trib-node report a port in use or a bad nodes.conf), if any.
+fn last_words(dir: &Path) -> Option<String> {
+    ["stderr.log", "node.log"].iter().find_map(|f| {
+        std::fs::read_to_string(dir.join(f)).ok().and_then(|text| {
+            text.lines()
+                .rev()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(str::to_string)
+        })
+    })
 }

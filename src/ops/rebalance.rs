@@ -103,9 +103,15 @@ fn parse_weights(view: &ClusterView, args: &[String], ctx: &Context) -> Result<V
                     "*** invalid weight in {arg}: expected a number of 0 or more"
                 ))
             })?;
-        let node = view
-            .find_prefix(name.trim())
-            .map_err(|e| Fail::failure(format!("*** No such master node {name} ({e})")))?;
+        let node = view.find_prefix(name.trim()).map_err(|e| {
+            let e = e.to_string();
+            // Not found: redis-cli's words; an ambiguous prefix: say which ids it matches.
+            if e.starts_with("No such node ID") {
+                Fail::failure(format!("*** No such master node {name}"))
+            } else {
+                Fail::failure(format!("*** No such master node {name} ({e})"))
+            }
+        })?;
         if node.replica {
             ctx.out.warn(&format!(
                 "{} ({name}) is a replica; its weight has no effect",

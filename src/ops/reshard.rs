@@ -51,9 +51,8 @@ pub async fn run(args: &ReshardArgs, ctx: &Context) -> Result<ExitCode> {
         None => ask_sources(&view, target, ctx)?,
     };
     if sources.is_empty() {
-        return Err(Fail::failure(
-            "*** No source nodes given, operation aborted.",
-        ));
+        // A usage error, as in redis-cli (which prints it on stderr).
+        return Err(Fail::usage("*** No source nodes given, operation aborted."));
     }
     let plan_sources: Vec<PlanNode> = sources
         .iter()
@@ -72,7 +71,7 @@ pub async fn run(args: &ReshardArgs, ctx: &Context) -> Result<ExitCode> {
             .json(&json!({"ok": true, "dry_run": true, "plan": plan}));
         return Ok(ExitCode::Success);
     }
-    let accepted = args.yes
+    let accepted = args.confirm.yes
         || if terminal {
             menu::proceed()?
         } else {

@@ -4,9 +4,9 @@
 
 use anyhow::Result;
 
-use crate::cli::{CreateArgs, SandboxArgs, ServerKind};
+use crate::cli::{CreateArgs, SandboxArgs};
 use crate::exit::{ExitCode, Fail};
-use crate::ops::local::{server_name, serves_cluster_mode, LocalCluster};
+use crate::ops::local::{server_name, LocalCluster};
 use crate::ops::Context;
 use crate::output::{Mode, Reporter};
 
@@ -28,11 +28,6 @@ pub async fn run(args: &SandboxArgs, ctx: &Context) -> Result<ExitCode> {
 
 async fn serve(cluster: &mut LocalCluster, args: &SandboxArgs, ctx: &Context) -> Result<ExitCode> {
     let out = &ctx.out;
-    if args.server == ServerKind::TribNode && !serves_cluster_mode(&cluster.nodes[0].addr).await {
-        return Err(Fail::failure(
-            "this trib-node cannot run in cluster mode yet; use --server redis-server",
-        ));
-    }
     out.step(&format!(
         "Started {} {} nodes in {}",
         cluster.nodes.len(),
@@ -42,7 +37,7 @@ async fn serve(cluster: &mut LocalCluster, args: &SandboxArgs, ctx: &Context) ->
     let create = CreateArgs {
         nodes: cluster.addrs(),
         replicas: args.replicas,
-        yes: true,
+        confirm: crate::cli::AssumeYes { yes: true },
         dry_run: false,
     };
     let quiet = Context {

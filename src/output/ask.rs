@@ -1,4 +1,5 @@
-//! Free-text questions (reshard's slot count, node ids): the prompt goes to stderr, the answer
+//! Free-text questions (reshard's slot count, node ids): the prompt goes to stderr (stdout in
+//! the redis-cli spelling), the answer
 //! is one line of stdin, so answers can be piped one per line. EOF is reported as `None`, so
 //! callers abort instead of asking forever as redis-cli does.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -9,13 +10,13 @@ use std::io::Write;
 pub fn ask_line(prompt: &str) -> std::io::Result<Option<String>> {
     let _ = std::io::stdout().flush();
     {
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "{prompt}");
-        let _ = err.flush();
+        let mut chatter = super::streams::chatter();
+        let _ = write!(chatter, "{prompt}");
+        let _ = chatter.flush();
     }
     let mut line = String::new();
     if std::io::stdin().read_line(&mut line)? == 0 {
-        eprintln!();
+        let _ = writeln!(super::streams::chatter());
         return Ok(None);
     }
     Ok(Some(line.trim().to_string()))
@@ -23,5 +24,5 @@ pub fn ask_line(prompt: &str) -> std::io::Result<Option<String>> {
 
 /// Prints informational lines that belong to a question (stderr, like the prompt).
 pub fn ask_note(text: &str) {
-    eprintln!("{text}");
+    let _ = writeln!(super::streams::chatter(), "{text}");
 }

@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod json;
+pub mod streams;
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -108,21 +109,32 @@ impl Reporter {
     /// The one JSON document of a `--json` run.
     pub fn json(&self, value: &serde_json::Value) {
         if self.mode == Mode::Json {
-            let _g = self.lock.lock();
-            println!("{value}");
+            JSON_DOCUMENT_PRINTED.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.event(value);
         }
     }
     /// One NDJSON event line of a long `--json` operation.
     pub fn event(&self, value: &serde_json::Value) {
-        self.json(value);
+        if self.mode == Mode::Json {
+            let _g = self.lock.lock();
+            println!("{value}");
+        }
     }
     /// A progress line for non-terminal stderr (one per step); terminals get bars instead.
     pub fn progress_line(&self, text: &str) {
         if self.mode != Mode::Quiet {
             let _g = self.lock.lock();
-            eprintln!("{text}");
+            let _ = writeln!(streams::chatter(), "{text}");
         }
     }
+}
+
+static JSON_DOCUMENT_PRINTED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this run's one JSON document has been printed (then a failure prints no second).
+pub fn json_document_printed() -> bool {
+    JSON_DOCUMENT_PRINTED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The answer to a yes/no confirmation.
@@ -169,12 +181,14 @@ impl Reporter {
         }
         {
             let _g = self.lock.lock();
-            eprint!("{question} (type 'yes' to accept): ");
-            let _ = std::io::stderr().flush();
+            let mut chatter = streams::chatter();
+            let _ = write!(chatter, "{question} (type 'yes' to accept): ");
+            let _ = chatter.flush();
         }
         let mut line = String::new();
         let n = std::io::stdin().read_line(&mut line)?;
-        if self.mode != Mode::Quiet {
+        // redis-cli goes on writing on the prompt's line; trib's own spelling ends it.
+        if self.mode != Mode::Quiet && !streams::redis_cli_streams() {
             eprintln!();
         }
         if n == 0 {

@@ -202,7 +202,7 @@ impl EventSink for Progress {
             Style::Bars(bars) => bars.on(event),
             Style::Lines => {
                 if let Some(line) = plain_line(event) {
-                    let _ = writeln!(std::io::stderr().lock(), "{line}");
+                    let _ = writeln!(super::streams::chatter(), "{line}");
                 }
             }
             Style::Json => {

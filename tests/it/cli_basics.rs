@@ -28,18 +28,45 @@ fn help_lists_every_subcommand() {
 }
 
 #[test]
-fn usage_errors_exit_2_with_one_line() {
+fn usage_errors_are_one_line_exit_2_or_redis_clis_1() {
     let run = trib(&["reshard"], None);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("required"), "{run:?}");
     let run = trib(&["frobnicate"], None);
     assert_eq!(run.code, 2, "{run:?}");
+    let run = trib(&["check", "127.0.0.1:7000", "--bogus"], None);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--bogus"), "{run:?}");
+    // redis-cli's spelling: redis-cli's message and exit code (cli_compat compares the rest).
     let run = trib(
         &["--cluster", "check", "127.0.0.1:7000", "--cluster-bogus"],
         None,
     );
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("--cluster-bogus"), "{run:?}");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "Unrecognized option or bad number of args for: '--cluster-bogus'\n"
+    );
+}
+
+#[test]
+fn native_help_groups_connection_and_output_options() {
+    let run = trib(&["reshard", "--help"], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    let at = |heading: &str| {
+        run.stdout
+            .find(heading)
+            .unwrap_or_else(|| panic!("no {heading:?} in {run:?}"))
+    };
+    let (own, connection, output) = (
+        at("Options:"),
+        at("Connection options:"),
+        at("Output options:"),
+    );
+    assert!(own < connection && connection < output, "{run:?}");
+    let connection_part = &run.stdout[connection..output];
+    assert!(connection_part.contains("--askpass") && !connection_part.contains("--slots"));
+    assert!(run.stdout[own..connection].contains("--slots"), "{run:?}");
 }
 
 #[test]

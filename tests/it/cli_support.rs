@@ -23,7 +23,7 @@ pub fn redact(text: &str, cluster: &Cluster) -> String {
     sort_blocks(&s)
 }
 
-fn sort_blocks(text: &str) -> String {
+pub fn sort_blocks(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;

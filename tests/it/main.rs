@@ -5,10 +5,13 @@ mod harness;
 
 mod cli_basics;
 mod cli_check;
+mod cli_compat;
+mod cli_compat_corpus;
 mod cli_create;
 mod cli_local;
 mod cli_nodes;
 mod cli_pty;
+mod cli_readme;
 mod cli_support;
 mod cli_view;
 mod client_redirects;

@@ -2,7 +2,12 @@
 //! resolves these structs into plain option values before any work. Completions and man pages
 //! are generated from this one definition (`trib generate`, hidden).
 
+pub mod redis_cli;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const CONNECTION: &str = "Connection options";
+const OUTPUT: &str = "Output options";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,50 +35,49 @@ pub struct GlobalArgs {
         long = "pass",
         global = true,
         env = "REDISCLI_AUTH",
-        hide_env_values = true
-    )]
+        hide_env_values = true, help_heading = CONNECTION)]
     pub pass: Option<String>,
     /// ACL user name (AUTH <user> <pass>)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CONNECTION)]
     pub user: Option<String>,
     /// Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CONNECTION)]
     pub askpass: bool,
     /// Do not warn that -a on the command line may be unsafe
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CONNECTION)]
     pub no_auth_warning: bool,
     /// Connect with TLS (implied by any other TLS option)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CONNECTION)]
     pub tls: bool,
     /// CA certificate file to verify the servers with (default: the system's CAs)
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = CONNECTION)]
     pub cacert: Option<String>,
     /// Directory of CA certificates (every PEM file in it)
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = CONNECTION)]
     pub cacertdir: Option<String>,
     /// Client certificate file, for servers that require one (with --key)
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = CONNECTION)]
     pub cert: Option<String>,
     /// Client private key file
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = CONNECTION)]
     pub key: Option<String>,
     /// Server name to send (SNI) and to verify the certificates against, instead of each node's address
-    #[arg(long, global = true, value_name = "HOST")]
+    #[arg(long, global = true, value_name = "HOST", help_heading = CONNECTION)]
     pub sni: Option<String>,
     /// Do not verify the server certificates (encrypted but not authenticated)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CONNECTION)]
     pub insecure: bool,
     /// Print one JSON document on stdout (events as NDJSON for long operations)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = OUTPUT)]
     pub json: bool,
     /// Print only errors
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = OUTPUT)]
     pub quiet: bool,
     /// Print more detail (repeat for more)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = OUTPUT)]
     pub verbose: u8,
     /// When to colour output
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = OUTPUT)]
     pub color: ColorChoice,
 }
 
@@ -91,7 +95,7 @@ pub enum Command {
     /// Check the cluster: slot agreement, open slots, coverage, unreachable nodes
     Check(CheckArgs),
     /// Print each master's keys, slots and replicas
-    Info(EntryArgs),
+    Info(InfoArgs),
     /// Repair open slots, uncovered slots and multiple owners
     Fix(FixArgs),
     /// Move slots from some masters to another
@@ -117,6 +121,15 @@ pub enum Command {
     /// Write shell completions and man pages (used to refresh completions/ and man/)
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+/// `--yes`, accepted by every subcommand (as redis-cli accepts `--cluster-yes` everywhere);
+/// only create, fix and reshard ask anything.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct AssumeYes {
+    /// Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)
+    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
+    pub yes: bool,
 }
 
 /// Options every slot-moving command shares.
@@ -154,9 +167,8 @@ pub struct CreateArgs {
         value_name = "N"
     )]
     pub replicas: usize,
-    /// Do not ask for confirmation
-    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
-    pub yes: bool,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
     /// Print the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -170,9 +182,19 @@ pub struct EntryArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub entry: EntryArgs,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub entry: EntryArgs,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
     /// Also look for slots with keys on more than one master
     #[arg(long, alias = "cluster-search-multiple-owners")]
     pub search_multiple_owners: bool,
@@ -187,9 +209,8 @@ pub struct FixArgs {
     /// Fix even when some masters are unreachable
     #[arg(long, alias = "cluster-fix-with-unreachable-masters")]
     pub fix_with_unreachable_masters: bool,
-    /// Do not ask for confirmation
-    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
-    pub yes: bool,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
     /// Print the repair plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -210,9 +231,8 @@ pub struct ReshardArgs {
     /// Number of slots to move
     #[arg(long, alias = "cluster-slots", value_name = "N")]
     pub slots: Option<usize>,
-    /// Do not ask for confirmation
-    #[arg(short, long, alias = "cluster-yes", env = "REDISCLI_CLUSTER_YES", value_parser = clap::builder::BoolishValueParser::new())]
-    pub yes: bool,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
     /// Print the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -243,6 +263,8 @@ pub struct RebalanceArgs {
     pub simulate: bool,
     #[command(flatten)]
     pub moves: MoveArgs,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
 }
 
 #[derive(Debug, Args)]
@@ -264,6 +286,8 @@ pub struct AddNodeArgs {
         requires = "replica"
     )]
     pub master_id: Option<String>,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
 }
 
 #[derive(Debug, Args)]
@@ -274,6 +298,8 @@ pub struct DelNodeArgs {
     /// Id of the node to remove
     #[arg(value_name = "NODE_ID")]
     pub node_id: String,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +316,8 @@ pub struct CallArgs {
     /// Run on replicas only
     #[arg(long, alias = "cluster-only-replicas")]
     pub only_replicas: bool,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
 }
 
 #[derive(Debug, Args)]
@@ -300,6 +328,8 @@ pub struct SetTimeoutArgs {
     /// The new cluster-node-timeout (at least 100)
     #[arg(value_name = "MILLISECONDS")]
     pub milliseconds: u64,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
 }
 
 #[derive(Debug, Args)]
@@ -326,6 +356,8 @@ pub struct ImportArgs {
     pub copy: bool,
     #[command(flatten)]
     pub moves: MoveArgs,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
 }
 
 #[derive(Debug, Args)]
@@ -336,6 +368,8 @@ pub struct BackupArgs {
     /// Directory to write the backup into
     #[arg(value_name = "DIR")]
     pub dir: String,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -375,22 +409,6 @@ pub struct GenerateArgs {
     pub dir: String,
 }
 
-const SUBCOMMANDS: &[&str] = &[
-    "create",
-    "check",
-    "info",
-    "fix",
-    "reshard",
-    "rebalance",
-    "add-node",
-    "del-node",
-    "call",
-    "set-timeout",
-    "import",
-    "backup",
-    "help",
-];
-
 /// Flags `call` takes back from the end of its command line (its command swallows every word).
 const CALL_TRAILING_FLAGS: &[&str] = &[
     "--only-masters",
@@ -401,12 +419,13 @@ const CALL_TRAILING_FLAGS: &[&str] = &[
     "-q",
     "--quiet",
     "--no-auth-warning",
+    "--yes",
 ];
 
-/// Accepts redis-cli's spelling: `trib --cluster <subcommand> ...` becomes `trib <subcommand> ...`,
-/// and `trib call h:p PING --only-masters` keeps `--only-masters` for trib.
+/// trib's own spelling: `trib call h:p PING --only-masters` keeps `--only-masters` for trib.
+/// (redis-cli's spelling, with `--cluster`, is read by `redis_cli::translate` instead.)
 pub fn normalize_args(args: Vec<String>) -> Vec<String> {
-    let mut out = strip_cluster_word(args);
+    let mut out = args;
     if let Some(call) = out.iter().position(|a| a == "call") {
         // call, entry, command word: the flags may only be taken from after those.
         while out.len() > call + 3
@@ -418,22 +437,6 @@ pub fn normalize_args(args: Vec<String>) -> Vec<String> {
                 out.insert(call + 1, flag);
             }
         }
-    }
-    out
-}
-
-fn strip_cluster_word(args: Vec<String>) -> Vec<String> {
-    let mut out = Vec::with_capacity(args.len());
-    let mut iter = args.into_iter().peekable();
-    while let Some(a) = iter.next() {
-        if a == "--cluster"
-            && iter
-                .peek()
-                .is_some_and(|n| SUBCOMMANDS.contains(&n.as_str()))
-        {
-            continue;
-        }
-        out.push(a);
     }
     out
 }
@@ -454,14 +457,34 @@ mod tests {
             .split(' ')
             .map(String::from)
             .collect();
-        let cli = Cli::try_parse_from(normalize_args(argv)).unwrap();
+        let redis_cli::Translated::Run(native) = redis_cli::translate(&argv) else {
+            panic!("not translated");
+        };
+        let cli = Cli::try_parse_from(native).unwrap();
         match cli.command {
             Command::Reshard(r) => {
                 assert_eq!(r.from.as_deref(), Some("all"));
                 assert_eq!(r.slots, Some(10));
-                assert!(r.yes);
+                assert!(r.confirm.yes);
             }
             other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_subcommand_takes_yes() {
+        for line in [
+            "trib check h:1 --yes",
+            "trib info h:1 -y",
+            "trib rebalance h:1 --yes",
+            "trib add-node h:1 h:2 --yes",
+            "trib del-node h:1 abc --yes",
+            "trib set-timeout h:1 1000 --yes",
+            "trib call h:1 PING --yes",
+            "trib backup h:1 dir --yes",
+        ] {
+            let argv = normalize_args(line.split(' ').map(String::from).collect());
+            assert!(Cli::try_parse_from(argv).is_ok(), "{line}");
         }
     }
 
