@@ -80,33 +80,47 @@ async fn read(conn: &NodeConn, asking: bool, args: &[&[u8]]) -> Result<redis::Va
 async fn canonical(conn: &NodeConn, asking: bool, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let kind: String = redis::from_redis_value(&read(conn, asking, &[b"TYPE", key]).await?)
         .map_err(|e| e.to_string())?;
-    let mut items: Vec<Vec<u8>> = match kind.as_str() {
-        "set" => redis::from_redis_value(&read(conn, asking, &[b"SMEMBERS", key]).await?)
-            .map_err(|e| e.to_string())?,
-        "hash" => {
-            let flat: Vec<Vec<u8>> =
-                redis::from_redis_value(&read(conn, asking, &[b"HGETALL", key]).await?)
-                    .map_err(|e| e.to_string())?;
-            flat.chunks(2).map(|c| c.concat()).collect()
-        }
-        "zset" => {
-            let flat: Vec<Vec<u8>> = redis::from_redis_value(
-                &read(conn, asking, &[b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]).await?,
-            )
-            .map_err(|e| e.to_string())?;
-            flat
-        }
+    let flat: Vec<Vec<u8>> = match kind.as_str() {
+        "set" => redis::from_redis_value(&read(conn, asking, &[b"SMEMBERS", key]).await?),
+        "hash" => redis::from_redis_value(&read(conn, asking, &[b"HGETALL", key]).await?),
+        "zset" => redis::from_redis_value(
+            &read(conn, asking, &[b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]).await?,
+        ),
         _ => return Ok(None),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(Some(canonical_form(&kind, flat)))
+}
+
+/// One byte string that is equal for two values exactly when their contents are equal: every
+/// part is length-prefixed (so `{ab: c}` and `{a: bc}` differ), a hash's field and value stay
+/// one item, and sets and hashes are sorted (a sorted set's order is already canonical).
+fn canonical_form(kind: &str, flat: Vec<Vec<u8>>) -> Vec<u8> {
+    let with_len = |out: &mut Vec<u8>, part: &[u8]| {
+        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        out.extend_from_slice(part);
+    };
+    let mut items: Vec<Vec<u8>> = match kind {
+        "hash" => flat
+            .chunks(2)
+            .map(|pair| {
+                let mut item = Vec::new();
+                for part in pair {
+                    with_len(&mut item, part);
+                }
+                item
+            })
+            .collect(),
+        _ => flat,
     };
     if kind != "zset" {
         items.sort();
     }
-    let mut out = kind.into_bytes();
-    for i in items {
-        out.extend_from_slice(&(i.len() as u64).to_le_bytes());
-        out.extend_from_slice(&i);
+    let mut out = kind.as_bytes().to_vec();
+    for i in &items {
+        with_len(&mut out, i);
     }
-    Ok(Some(out))
+    out
 }
 
 /// Whether two copies hold the same value: equal DUMP payloads, or for sets, hashes and
@@ -182,4 +196,50 @@ pub async fn resolve(
         }
     }
     Ok(moved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_form;
+
+    fn parts(words: &[&str]) -> Vec<Vec<u8>> {
+        words.iter().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn hash_fields_and_values_keep_their_boundaries() {
+        assert_ne!(
+            canonical_form("hash", parts(&["ab", "c"])),
+            canonical_form("hash", parts(&["a", "bc"]))
+        );
+        assert_ne!(
+            canonical_form("hash", parts(&["a", "b", "c", "d"])),
+            canonical_form("hash", parts(&["a", "d", "c", "b"]))
+        );
+        // the same hash read in another order is the same content
+        assert_eq!(
+            canonical_form("hash", parts(&["a", "1", "b", "2"])),
+            canonical_form("hash", parts(&["b", "2", "a", "1"]))
+        );
+    }
+
+    #[test]
+    fn sets_compare_as_sets_and_sorted_sets_in_order() {
+        assert_eq!(
+            canonical_form("set", parts(&["x", "y"])),
+            canonical_form("set", parts(&["y", "x"]))
+        );
+        assert_ne!(
+            canonical_form("set", parts(&["xy"])),
+            canonical_form("set", parts(&["x", "y"]))
+        );
+        assert_ne!(
+            canonical_form("zset", parts(&["a", "1", "b", "2"])),
+            canonical_form("zset", parts(&["a", "12", "b", ""]))
+        );
+        assert_ne!(
+            canonical_form("set", parts(&["a"])),
+            canonical_form("hash", parts(&["a"]))
+        );
+    }
 }

@@ -98,8 +98,9 @@ pub struct MigrateReport {
 }
 
 impl MigrateReport {
+    /// Every planned slot moved: nothing failed and the run was not interrupted.
     pub fn ok(&self) -> bool {
-        self.failed.is_empty()
+        self.failed.is_empty() && !self.interrupted
     }
 }
 

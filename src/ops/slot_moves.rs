@@ -203,7 +203,7 @@ pub async fn execute(
             "Moved {} slots and {} keys in {secs:.2} s.",
             report.slots_moved, report.keys_moved
         ));
-    } else {
+    } else if !report.failed.is_empty() {
         ctx.out.err(&format!(
             "{} slot(s) could not be moved ({} moved, {} keys, {secs:.2} s); they are left open for `trib fix`:",
             report.failed.len(),

@@ -175,6 +175,72 @@ fn busykey_equal_is_replaced_different_stops_the_slot() {
     }
 }
 
+/// Writes a hash on node `on` in a slot it does not own (IMPORTING + ASKING, then STABLE).
+fn plant_hash(cluster: &Cluster, on: usize, owner_id: &str, key: &str, pairs: &[(&str, &str)]) {
+    let node = &cluster.nodes[on];
+    let slot = key_slot(key.as_bytes()).get().to_string();
+    node.cmd(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", owner_id])
+        .unwrap();
+    let mut cmd = redis::cmd("HSET");
+    cmd.arg(key);
+    for (f, v) in pairs {
+        cmd.arg(*f).arg(*v);
+    }
+    let mut c = node.client();
+    redis::pipe()
+        .cmd("ASKING")
+        .ignore()
+        .add_command(cmd)
+        .query::<()>(&mut c)
+        .unwrap();
+    node.cmd(&["CLUSTER", "SETSLOT", &slot, "STABLE"]).unwrap();
+}
+
+#[test]
+fn busykey_hashes_that_differ_only_in_field_boundaries_are_different() {
+    for backend in backends_with_cluster() {
+        let cluster = Cluster::start(backend, 3);
+        if !cluster.create_with_redis_cli(0) {
+            return;
+        }
+        let id = ids(&cluster);
+        let key = (0..1000)
+            .map(|i| format!("{{hash{i}}}h"))
+            .find(|k| owner_index(&cluster, key_slot(k.as_bytes())) == 0)
+            .unwrap();
+        let slot = key_slot(key.as_bytes());
+        let (src, dst) = (0, 1);
+        cluster.nodes[src].cmd(&["HSET", &key, "ab", "c"]).unwrap();
+        plant_hash(&cluster, dst, &id[src], &key, &[("a", "bc")]);
+
+        let report = run_engine(
+            &cluster,
+            vec![Transfer {
+                source: id[src].clone(),
+                target: id[dst].clone(),
+                slots: vec![slot],
+            }],
+            MigrateOptions::default(),
+        );
+        assert_eq!(report.slots_moved, 0, "{} {report:?}", backend.name());
+        assert_eq!(report.failed.len(), 1, "{report:?}");
+        assert!(report.failed[0].reason.contains(&key), "{report:?}");
+        // neither copy was touched
+        let mut c = cluster.nodes[dst].client();
+        let (target,): (Vec<String>,) = redis::pipe()
+            .cmd("ASKING")
+            .ignore()
+            .cmd("HGETALL")
+            .arg(&key)
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(target, vec!["a", "bc"], "{}", backend.name());
+        let mut c = cluster.nodes[src].client();
+        let source: Vec<String> = redis::cmd("HGETALL").arg(&key).query(&mut c).unwrap();
+        assert_eq!(source, vec!["ab", "c"], "{}", backend.name());
+    }
+}
+
 #[test]
 fn big_key_timeout_is_retried_alone() {
     for backend in backends_with_cluster() {

@@ -78,12 +78,21 @@ fn fix_repairs_interrupted_moves_and_coverage() {
 
         let run = trib(&["check", &n0.addr()], None);
         assert_eq!(run.code, 1, "{run:?}");
+        // A dry run changes nothing: the problems it printed as [ERR] are still there (exit 1).
         let run = trib(&["fix", &n0.addr(), "--dry-run"], None);
-        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stdout.contains("[ERR]"), "{run:?}");
         assert!(
             run.stdout.contains("would finish moving the slot"),
             "{run:?}"
         );
+        // With --json: exactly one JSON document, and it says not ok.
+        let run = trib(&["--json", "fix", &n0.addr(), "--dry-run"], None);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert_eq!(run.stdout.lines().count(), 1, "one JSON document: {run:?}");
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(doc["ok"], false, "{run:?}");
+        assert_eq!(doc["dry_run"], true, "{run:?}");
 
         let run = trib(&["fix", &n0.addr(), "--yes"], None);
         assert_eq!(run.code, 0, "{run:?}");

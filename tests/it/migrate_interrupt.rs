@@ -83,6 +83,10 @@ fn interrupted_reshard_leaves_no_open_slot() {
         let stdout = std::fs::read_to_string(&out_path).unwrap();
         assert_eq!(status.code(), Some(130), "{stdout}");
         assert!(stdout.contains("Interrupted:"), "{stdout}");
+        assert!(
+            !stdout.contains("[OK] Moved"),
+            "an interrupted run claims success: {stdout}"
+        );
         cluster.wait_agree(Duration::from_secs(20));
         let run = trib(&["check", &n0.addr()], None);
         assert_eq!(run.code, 0, "no open slot may remain: {run:?}");
