@@ -129,6 +129,20 @@ fn tally(
     Ok(())
 }
 
+/// A COUNTKEYSINSLOT answer. Anything but a count is an error, never "no keys": a slot judged
+/// empty by mistake could be given away or dropped.
+pub fn key_count(reply: &redis::Value) -> Result<u64, ReplyError> {
+    match reply {
+        redis::Value::Int(n) if *n >= 0 => Ok(*n as u64),
+        redis::Value::ServerError(e) => Err(ReplyError::from_text(&format!(
+            "{} {}",
+            e.code(),
+            e.details().unwrap_or_default()
+        ))),
+        _ => Err(unexpected("COUNTKEYSINSLOT: a count")),
+    }
+}
+
 fn unexpected(what: &str) -> ReplyError {
     ReplyError::Transport(format!("unexpected reply: expected {what}"))
 }
@@ -191,11 +205,31 @@ async fn by_count(conn: &NodeConn, allowed: &SlotSet) -> Result<SlotCounts, Repl
             .await
             .map_err(|e| ReplyError::from_redis(&e))?;
         for (s, v) in chunk.iter().zip(replies) {
-            let n: u64 = redis::from_redis_value(&v).unwrap_or(0);
+            let n = key_count(&v)?;
             if n > 0 {
                 out.push((*s, n));
             }
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_count;
+
+    #[test]
+    fn only_a_count_is_a_key_count() {
+        assert_eq!(key_count(&redis::Value::Int(7)).unwrap(), 7);
+        assert_eq!(key_count(&redis::Value::Int(0)).unwrap(), 0);
+        // An error reply, a negative number or anything else is an error, never "0 keys".
+        if let Ok(err @ redis::Value::ServerError(_)) =
+            redis::parse_redis_value(b"-ERR unknown subcommand\r\n")
+        {
+            assert!(key_count(&err).is_err());
+        }
+        assert!(key_count(&redis::Value::Int(-1)).is_err());
+        assert!(key_count(&redis::Value::Nil).is_err());
+        assert!(key_count(&redis::Value::SimpleString("OK".into())).is_err());
+    }
 }

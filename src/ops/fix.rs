@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::cli::FixArgs;
 use crate::cluster::conn::NodeConn;
 use crate::cluster::health::Health;
+use crate::cluster::strays::key_count;
 use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
 use crate::migrate::keys::{drain_slot, Ends};
@@ -54,8 +55,13 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
     let mut actions = Vec::new();
     // Coverage first: with an uncovered slot the cluster is down (full coverage required) and
     // every MIGRATE of the open-slot fixes would fail with CLUSTERDOWN (redis-cli's order).
-    let (view, health) = if health.uncovered_count > 0 {
-        if let Err(e) = fix_coverage(&view, args, ctx, &mut actions).await {
+    // An uncovered slot that is open somewhere is a move cut short: the open-slot fix below
+    // finishes it; covering it with ADDSLOTS would fail ("already busy") or split the keys.
+    let covered = view.covered();
+    let uncovered_closed =
+        Slot::all().any(|s| !covered.contains(s) && !health.open_slots.contains(&s.get()));
+    let (view, health) = if uncovered_closed {
+        if let Err(e) = fix_coverage(&view, &health.open_slots, args, ctx, &mut actions).await {
             ctx.out.err(&e.to_string());
             failures.push(e.to_string());
         }
@@ -72,8 +78,12 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
     for &s in &health.open_slots {
         let Some(slot) = Slot::new(s) else { continue };
         ctx.out.step(&format!("Fixing open slot {slot}"));
-        let state = slot_state(&view, slot).await;
-        let action = plan_open_slot(&state);
+        let action = match slot_state(&view, slot).await {
+            Ok(state) => plan_open_slot(&state),
+            Err(e) => FixAction::Unfixable {
+                reason: format!("the slot's keys could not be counted: {e}"),
+            },
+        };
         if args.dry_run {
             ctx.out
                 .line(&format!("    would {}", describe(&view, &action)));
@@ -121,25 +131,32 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
     Ok(ExitCode::Success)
 }
 
-/// COUNTKEYSINSLOT on every master, concurrently.
-async fn key_counts(view: &ClusterView, slot: Slot) -> HashMap<String, u64> {
+/// COUNTKEYSINSLOT on every master, concurrently. A master that cannot answer fails the count
+/// (naming it): a slot must never be judged empty because a node did not say.
+async fn key_counts(view: &ClusterView, slot: Slot) -> Result<HashMap<String, u64>, String> {
     let masters: Vec<_> = view.masters().collect();
     let slot_text = slot.get().to_string();
-    let counts = join_all(masters.iter().map(|m| {
-        m.conn
-            .request_int(["CLUSTER", "COUNTKEYSINSLOT", &slot_text])
-    }))
+    let counts = join_all(
+        masters
+            .iter()
+            .map(|m| m.conn.request(["CLUSTER", "COUNTKEYSINSLOT", &slot_text])),
+    )
     .await;
     masters
         .iter()
         .zip(counts)
-        .filter_map(|(m, c)| c.ok().map(|n| (m.id.clone(), n.max(0) as u64)))
+        .map(|(m, reply)| {
+            reply
+                .and_then(|v| key_count(&v))
+                .map(|n| (m.id.clone(), n))
+                .map_err(|e| format!("{}: CLUSTER COUNTKEYSINSLOT {slot}: {e}", m.addr))
+        })
         .collect()
 }
 
-async fn slot_state(view: &ClusterView, slot: Slot) -> SlotState {
+async fn slot_state(view: &ClusterView, slot: Slot) -> Result<SlotState, String> {
     let masters: Vec<_> = view.masters().collect();
-    SlotState {
+    Ok(SlotState {
         slot: Some(slot),
         owners: masters
             .iter()
@@ -164,9 +181,9 @@ async fn slot_state(view: &ClusterView, slot: Slot) -> SlotState {
                     .map(|(_, from)| (m.id.clone(), from.clone()))
             })
             .collect(),
-        keys: key_counts(view, slot).await,
+        keys: key_counts(view, slot).await?,
         masters: masters.iter().map(|m| m.id.clone()).collect(),
-    }
+    })
 }
 
 fn name(view: &ClusterView, id: &str) -> String {
@@ -194,6 +211,15 @@ fn describe(view: &ClusterView, action: &FixAction) -> String {
             name(view, owner)
         ),
         FixAction::Close { nodes } => format!("close the slot on {}", names(nodes)),
+        FixAction::TakeOver { target, from } if from.is_empty() => format!(
+            "finish the half-done move: {} takes the slot",
+            name(view, target)
+        ),
+        FixAction::TakeOver { target, from } => format!(
+            "finish the half-done move: the keys on {} go to {}, which takes the slot",
+            names(from),
+            name(view, target)
+        ),
         FixAction::ResumeAndClose {
             source,
             target,
@@ -280,27 +306,7 @@ async fn apply(
         }
         FixAction::Close { nodes } => stable(view, slot, nodes).await,
         FixAction::ToOwner { owner, from } => {
-            let owner_conn = conn(view, owner)?;
-            for id in from {
-                let c = conn(view, id)?;
-                // IMPORTING lets MIGRATE run for a slot the node does not own.
-                if let Some(Err(e)) = setslot_many(c, &[slot], "IMPORTING", Some(owner))
-                    .await
-                    .pop()
-                {
-                    return Err(Fail::failure(format!(
-                        "{}: CLUSTER SETSLOT {slot} IMPORTING: {e}",
-                        c.addr
-                    )));
-                }
-                let ends = Ends {
-                    source: c,
-                    target: owner_conn,
-                };
-                drain_slot(&ends, slot, opts, &|_| {})
-                    .await
-                    .map_err(Fail::failure)?;
-            }
+            drain_non_owners(view, slot, owner, from, opts).await?;
             stable(view, slot, from).await?;
             for m in view.masters().filter(|m| m.id != *owner) {
                 if let Some(Err(e)) = setslot_many(&m.conn, &[slot], "NODE", Some(owner))
@@ -313,28 +319,108 @@ async fn apply(
             }
             Ok(())
         }
+        FixAction::TakeOver { target, from } => take_over(view, slot, target, from, opts).await,
         FixAction::Unfixable { reason } => Err(Fail::failure(reason.clone())),
     }
+}
+
+/// Moves the keys of `slot` from each of `from` (masters that do not own it) to `to`.
+async fn drain_non_owners(
+    view: &ClusterView,
+    slot: Slot,
+    to: &str,
+    from: &[String],
+    opts: &MigrateOptions,
+) -> Result<()> {
+    let to_conn = conn(view, to)?;
+    for id in from {
+        let c = conn(view, id)?;
+        // IMPORTING lets MIGRATE run for a slot the node does not own.
+        if let Some(Err(e)) = setslot_many(c, &[slot], "IMPORTING", Some(to)).await.pop() {
+            return Err(Fail::failure(format!(
+                "{}: CLUSTER SETSLOT {slot} IMPORTING: {e}",
+                c.addr
+            )));
+        }
+        let ends = Ends {
+            source: c,
+            target: to_conn,
+        };
+        drain_slot(&ends, slot, opts, &|_| {})
+            .await
+            .map_err(Fail::failure)?;
+    }
+    Ok(())
+}
+
+/// Finishes a move whose source already gave the slot away: the keys left on `from` go to
+/// `target` (still importing, so it accepts them), then `target` takes the slot (SETSLOT NODE
+/// on itself first: it clears its importing state and claims the slot with a new epoch), then
+/// every other master is told.
+async fn take_over(
+    view: &ClusterView,
+    slot: Slot,
+    target: &str,
+    from: &[String],
+    opts: &MigrateOptions,
+) -> Result<()> {
+    let target_conn = conn(view, target)?;
+    drain_non_owners(view, slot, target, from, opts).await?;
+    // SETSLOT NODE clears IMPORTING only on the new owner: close the drained nodes first.
+    stable(view, slot, from).await?;
+    if let Some(Err(e)) = setslot_many(target_conn, &[slot], "NODE", Some(target))
+        .await
+        .pop()
+    {
+        return Err(Fail::failure(format!(
+            "{}: CLUSTER SETSLOT {slot} NODE {target}: {e}",
+            target_conn.addr
+        )));
+    }
+    for m in view.masters().filter(|m| m.id != target) {
+        if let Some(Err(e)) = setslot_many(&m.conn, &[slot], "NODE", Some(target))
+            .await
+            .pop()
+        {
+            return Err(Fail::failure(format!(
+                "{}: CLUSTER SETSLOT {slot} NODE {target}: {e}",
+                m.addr
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Uncovered slots: to the one master holding their keys, or to the master with the fewest
 /// slots; slots with keys on several masters are reported. Asks first unless `--yes`.
 async fn fix_coverage(
     view: &ClusterView,
+    open: &[u16],
     args: &FixArgs,
     ctx: &Context,
     actions: &mut Vec<serde_json::Value>,
 ) -> Result<()> {
     ctx.out.step("Fixing slots coverage...");
     let covered = view.covered();
-    let uncovered: Vec<Slot> = Slot::all().filter(|s| !covered.contains(*s)).collect();
+    let uncovered: Vec<Slot> = Slot::all()
+        .filter(|s| !covered.contains(*s) && !open.contains(&s.get()))
+        .collect();
     let Some(fewest) = view.masters().min_by_key(|m| m.slots.len()) else {
         return Err(Fail::failure("no master to cover the slots with"));
     };
     let mut assign: HashMap<String, Vec<Slot>> = HashMap::new();
     let mut unfixable = Vec::new();
     for &slot in &uncovered {
-        let counts = key_counts(view, slot).await;
+        let counts = match key_counts(view, slot).await {
+            Ok(c) => c,
+            Err(e) => {
+                ctx.out.err(&format!(
+                    "slot {slot}: not covered, keys not countable: {e}"
+                ));
+                unfixable.push(slot);
+                continue;
+            }
+        };
         let holders: Vec<String> = view
             .masters()
             .filter(|m| counts.get(&m.id).copied().unwrap_or(0) > 0)

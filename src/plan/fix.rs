@@ -35,6 +35,10 @@ pub enum FixAction {
     ToOwner { owner: String, from: Vec<String> },
     /// Case 4 / 3: close the slot (SETSLOT STABLE) on these nodes.
     Close { nodes: Vec<String> },
+    /// A move half finished: the source already gave the slot away (SETSLOT NODE) while the
+    /// target is still importing, so no master claims it. The keys of `from` go to `target`,
+    /// which then takes the slot (SETSLOT NODE on itself first, then on every master).
+    TakeOver { target: String, from: Vec<String> },
     /// Resume a move and close the slot on the other importing nodes (Case 3).
     ResumeAndClose {
         source: String,
@@ -53,6 +57,21 @@ fn keys(state: &SlotState, id: &str) -> u64 {
 pub fn plan_open_slot(state: &SlotState) -> FixAction {
     let owner = match state.owners.len() {
         1 => state.owners[0].clone(),
+        // Nobody claims it but one master imports it: the move was cut after the source gave
+        // the slot away. Finish it towards the target (never ADDSLOTS: the others still name
+        // an owner, so ADDSLOTS fails with "already busy").
+        0 if state.importing.len() == 1 && state.migrating.is_empty() => {
+            let target = state.importing[0].0.clone();
+            return FixAction::TakeOver {
+                from: state
+                    .masters
+                    .iter()
+                    .filter(|m| **m != target && keys(state, m) > 0)
+                    .cloned()
+                    .collect(),
+                target,
+            };
+        }
         0 => {
             // No owner: the master with the most keys (ties: view order), as redis-cli does.
             let best = state
@@ -232,6 +251,25 @@ mod tests {
         assert!(matches!(plan_open_slot(&s), FixAction::Unfixable { .. }));
         let s = state(&[], &[("a", "b")], &[], &[]);
         assert!(matches!(plan_open_slot(&s), FixAction::Unfixable { .. }));
+    }
+
+    #[test]
+    fn a_slot_given_away_while_the_target_imports_is_taken_over() {
+        // keys on the source only, on the target only, on both
+        for (keys, from) in [
+            (vec![("a", 4)], vec!["a"]),
+            (vec![("b", 4)], vec![]),
+            (vec![("a", 1), ("b", 4)], vec!["a"]),
+        ] {
+            let s = state(&[], &[], &[("b", "a")], &keys);
+            assert_eq!(
+                plan_open_slot(&s),
+                FixAction::TakeOver {
+                    target: "b".into(),
+                    from: from.into_iter().map(String::from).collect()
+                }
+            );
+        }
     }
 
     #[test]

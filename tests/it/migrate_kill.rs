@@ -15,7 +15,7 @@ const FILLED_SLOTS: usize = 400;
 const KEYS_PER_SLOT: usize = 20;
 
 /// One key name per filled slot: `{tag}:j` for a tag hashing to that slot.
-fn tags_for_lowest_slots(cluster: &Cluster) -> Vec<String> {
+pub fn tags_for_lowest_slots(cluster: &Cluster) -> Vec<String> {
     let map = slot_map(cluster);
     let port0 = cluster.nodes[0].port;
     let mut wanted: Vec<usize> = (0..16384).filter(|&s| map[s] == port0).collect();
@@ -39,10 +39,11 @@ fn tags_for_lowest_slots(cluster: &Cluster) -> Vec<String> {
 
 /// When to kill: as soon as node 0 shows a slot MIGRATING, or once node 1 holds this many
 /// more keys than before (mid-stream).
-#[derive(Clone, Copy)]
-enum KillPoint {
+#[derive(Clone, Copy, Debug)]
+pub enum KillPoint {
     FirstOpenSlot,
     KeysArrived(usize),
+    After(Duration),
 }
 
 fn dbsize(cluster: &Cluster, i: usize) -> usize {
@@ -54,16 +55,28 @@ fn dbsize(cluster: &Cluster, i: usize) -> usize {
 /// Starts a reshard of `slots` slots from node 0 to node 1 and SIGKILLs it at `point`, watched
 /// by polling the nodes. Returns whether it was really killed (not finished first).
 fn reshard_and_kill(cluster: &Cluster, id: &[String], slots: usize, point: KillPoint) -> bool {
-    let base = dbsize(cluster, 1);
+    reshard_between_and_kill(cluster, id, (0, 1), slots, point)
+}
+
+/// `reshard_and_kill` from node `from` to node `to`.
+pub fn reshard_between_and_kill(
+    cluster: &Cluster,
+    id: &[String],
+    (from, to): (usize, usize),
+    slots: usize,
+    point: KillPoint,
+) -> bool {
+    let base = dbsize(cluster, to);
+    let started = Instant::now();
     let err_path = cluster.root.path().join("reshard.err");
     let mut child = Command::new(trib_bin())
         .args([
             "reshard",
             &cluster.nodes[0].addr(),
             "--from",
-            &id[0],
+            &id[from],
             "--to",
-            &id[1],
+            &id[to],
             "--slots",
             &slots.to_string(),
             "--yes",
@@ -76,8 +89,8 @@ fn reshard_and_kill(cluster: &Cluster, id: &[String], slots: usize, point: KillP
         .stderr(Stdio::from(std::fs::File::create(&err_path).unwrap()))
         .spawn()
         .unwrap();
-    let mut c0 = cluster.nodes[0].client();
-    let mut c1 = cluster.nodes[1].client();
+    let mut c0 = cluster.nodes[from].client();
+    let mut c1 = cluster.nodes[to].client();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if matches!(child.try_wait(), Ok(Some(_))) {
@@ -92,6 +105,7 @@ fn reshard_and_kill(cluster: &Cluster, id: &[String], slots: usize, point: KillP
             KillPoint::KeysArrived(n) => {
                 redis::cmd("DBSIZE").query::<usize>(&mut c1).unwrap() >= base + n
             }
+            KillPoint::After(wait) => started.elapsed() >= wait,
         };
         if due {
             break;

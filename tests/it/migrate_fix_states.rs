@@ -1,0 +1,146 @@
+//! `trib fix` on broken states beyond the plain interrupted move: a half-finished move whose
+//! source already gave the slot away (SETSLOT NODE) while the target still imports it, with the
+//! keys on the target, on the source, or on both. No master claims such a slot, so it looks
+//! uncovered; fix must finish the move, never ADDSLOTS it. Every key survives with its value,
+//! every node agrees, and the real redis-cli check passes afterwards.
+
+use std::time::Duration;
+
+use trib::slot::key_slot;
+
+use crate::harness::{backends_with_cluster, trib, Cluster, Node};
+use crate::migrate_support::{ids, redis_cli_check_ok, slot_map};
+
+/// `n` keys of one slot owned by node `owner` (the `skip`-th such slot found), with the slot.
+fn keys_in_a_slot_of(cluster: &Cluster, owner: usize, skip: usize, n: usize) -> (u16, Vec<String>) {
+    let map = slot_map(cluster);
+    let port = cluster.nodes[owner].port;
+    let tag = (0..100_000)
+        .map(|i| format!("half{i}"))
+        .filter(|t| map[key_slot(t.as_bytes()).index()] == port)
+        .nth(skip)
+        .unwrap();
+    let slot = key_slot(tag.as_bytes()).get();
+    (slot, (0..n).map(|i| format!("{{{tag}}}:{i}")).collect())
+}
+
+/// Writes keys on a node that does not own their slot (IMPORTING + ASKING, then STABLE), as a
+/// client redirected mid-move leaves them.
+fn plant(node: &Node, slot: u16, from_id: &str, keys: &[String]) {
+    let s = slot.to_string();
+    node.cmd(&["CLUSTER", "SETSLOT", &s, "IMPORTING", from_id])
+        .unwrap();
+    let mut c = node.client();
+    for k in keys {
+        redis::pipe()
+            .cmd("ASKING")
+            .ignore()
+            .cmd("SET")
+            .arg(k)
+            .arg(format!("value of {k}"))
+            .query::<()>(&mut c)
+            .unwrap();
+    }
+    node.cmd(&["CLUSTER", "SETSLOT", &s, "STABLE"]).unwrap();
+}
+
+/// Starts a move of `slot` from node 0 to node 1, moves `moved` of its keys, and has the source
+/// give the slot away while the target is still importing.
+fn give_away(cluster: &Cluster, slot: u16, keys: &[String], moved: usize) {
+    let id = ids(cluster);
+    let (src, dst) = (&cluster.nodes[0], &cluster.nodes[1]);
+    for k in keys {
+        src.cmd(&["SET", k, &format!("value of {k}")]).unwrap();
+    }
+    let s = slot.to_string();
+    dst.cmd(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &id[0]])
+        .unwrap();
+    src.cmd(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &id[1]])
+        .unwrap();
+    let port = dst.port.to_string();
+    if moved > 0 {
+        let mut migrate = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
+        migrate.extend(keys[..moved].iter().map(String::as_str));
+        src.cmd(&migrate).unwrap();
+    }
+    // The source may give the slot away only once it holds no key of it.
+    if moved < keys.len() {
+        let mut migrate = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
+        migrate.extend(keys[moved..].iter().map(String::as_str));
+        src.cmd(&migrate).unwrap();
+    }
+    src.cmd(&["CLUSTER", "SETSLOT", &s, "NODE", &id[1]])
+        .unwrap();
+    // Keys meant to stay on the source: moved back behind the slot's back.
+    if moved < keys.len() {
+        let mut c = dst.client();
+        for k in &keys[moved..] {
+            redis::pipe()
+                .cmd("ASKING")
+                .ignore()
+                .cmd("DEL")
+                .arg(k)
+                .query::<()>(&mut c)
+                .unwrap();
+        }
+        plant(src, slot, &id[1], &keys[moved..]);
+    }
+}
+
+#[test]
+fn fix_finishes_a_move_whose_source_gave_the_slot_away() {
+    for backend in backends_with_cluster() {
+        let cluster = Cluster::start(backend, 3);
+        if !cluster.create_with_redis_cli(0) {
+            return;
+        }
+        let n0 = &cluster.nodes[0];
+        // keys on the target only, on the source only, on both
+        let (on_target, k1) = keys_in_a_slot_of(&cluster, 0, 0, 12);
+        let (on_source, k2) = keys_in_a_slot_of(&cluster, 0, 1, 12);
+        let (on_both, k3) = keys_in_a_slot_of(&cluster, 0, 2, 12);
+        give_away(&cluster, on_target, &k1, 12);
+        give_away(&cluster, on_source, &k2, 0);
+        give_away(&cluster, on_both, &k3, 5);
+
+        let run = trib(&["check", &n0.addr()], None);
+        assert_eq!(run.code, 1, "{run:?}");
+        let run = trib(&["fix", &n0.addr(), "--dry-run"], None);
+        assert!(
+            run.stdout.contains("finish the half-done move"),
+            "{} {run:?}",
+            backend.name()
+        );
+        assert!(!run.stdout.contains("cover 1 slot"), "{run:?}");
+
+        let run = trib(&["fix", &n0.addr(), "--yes"], None);
+        assert_eq!(run.code, 0, "{} {run:?}", backend.name());
+        assert!(!run.stdout.contains("ADDSLOTS"), "{run:?}");
+        cluster.wait_agree(Duration::from_secs(20));
+        redis_cli_check_ok(&cluster);
+        let run = trib(&["check", &n0.addr()], None);
+        assert_eq!(run.code, 0, "{run:?}");
+        let map = slot_map(&cluster);
+        let n1 = &cluster.nodes[1];
+        let mut c = n1.client();
+        for (slot, keys) in [(on_target, &k1), (on_source, &k2), (on_both, &k3)] {
+            assert_eq!(
+                map[slot as usize], n1.port,
+                "slot {slot} went to the target"
+            );
+            for k in keys {
+                let v: Option<String> = redis::cmd("GET").arg(k).query(&mut c).unwrap();
+                assert_eq!(
+                    v.as_deref(),
+                    Some(format!("value of {k}").as_str()),
+                    "{} slot {slot}",
+                    backend.name()
+                );
+            }
+            for other in [&cluster.nodes[0], &cluster.nodes[2]] {
+                let left = other.cmd_string(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+                assert_eq!(left, "0", "keys left on a non-owner of slot {slot}");
+            }
+        }
+    }
+}
