@@ -27,20 +27,33 @@ fn payload(v: &redis::Value) -> Option<Vec<u8>> {
     }
 }
 
+/// DUMP on the source. ASKING first: when the source is a master that does not own the slot
+/// (fix drains keys from such masters with the slot IMPORTING there), a plain DUMP would be
+/// answered MOVED and the key taken for gone. On the owner ASKING changes nothing.
 async fn dump_on_source(conn: &NodeConn, keys: &[Bytes]) -> Result<Vec<Option<Vec<u8>>>, String> {
-    join_all(keys.iter().map(|k| async move {
-        let mut cmd = redis::cmd("DUMP");
-        cmd.arg(k.as_ref());
-        match conn.query(&cmd).await {
-            Ok(v) => Ok(payload(&v)),
-            // gone from the source meanwhile (migrated by the failed batch, or expired)
-            Err(e) if matches!(e.code(), Some("ASK") | Some("MOVED")) => Ok(None),
-            Err(e) => Err(format!("{}: DUMP: {}", conn.addr, describe(&e))),
+    let mut pipe = redis::pipe();
+    for k in keys {
+        pipe.cmd("ASKING").ignore().cmd("DUMP").arg(k.as_ref());
+    }
+    match conn.pipeline(&pipe).await {
+        Ok(values) => Ok(values.iter().map(payload).collect()),
+        // Gone from a migrating owner meanwhile (moved by the failed batch): ask key by key.
+        Err(e) if matches!(e.code(), Some("ASK") | Some("MOVED")) => {
+            join_all(keys.iter().map(|k| async move {
+                let mut cmd = redis::cmd("DUMP");
+                cmd.arg(k.as_ref());
+                match conn.query(&cmd).await {
+                    Ok(v) => Ok(payload(&v)),
+                    Err(e) if matches!(e.code(), Some("ASK") | Some("MOVED")) => Ok(None),
+                    Err(e) => Err(format!("{}: DUMP: {}", conn.addr, describe(&e))),
+                }
+            }))
+            .await
+            .into_iter()
+            .collect()
         }
-    }))
-    .await
-    .into_iter()
-    .collect()
+        Err(e) => Err(format!("{}: DUMP: {}", conn.addr, describe(&e))),
+    }
 }
 
 /// The target is importing the slot, so each DUMP needs ASKING right before it; a pipeline
@@ -129,7 +142,7 @@ async fn same_value(ends: &Ends<'_>, key: &[u8], src: &[u8], tgt: &[u8]) -> Resu
     if src == tgt {
         return Ok(true);
     }
-    let a = canonical(ends.source, false, key).await?;
+    let a = canonical(ends.source, true, key).await?;
     let b = canonical(ends.target, true, key).await?;
     Ok(a.is_some() && a == b)
 }

@@ -157,7 +157,17 @@ pub async fn drain_slot(
                 };
                 moved += n;
                 on_batch(n);
-                keys = get_keys(ends.source, slot, batch).await?;
+                let again = get_keys(ends.source, slot, batch).await?;
+                // A round that moved nothing and left the same keys would repeat forever.
+                if n == 0 && again == keys && !matches!(classify(&e), MigrateError::Transient(_)) {
+                    return Err(format!(
+                        "{}: MIGRATE (slot {slot}) makes no progress: {} key(s) stay on the source ({})",
+                        ends.source.addr,
+                        keys.len(),
+                        describe(&e)
+                    ));
+                }
+                keys = again;
             }
         }
     }

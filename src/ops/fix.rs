@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::cli::FixArgs;
 use crate::cluster::conn::NodeConn;
 use crate::cluster::health::Health;
-use crate::cluster::strays::key_count;
+use crate::cluster::strays::{self, key_count};
 use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
 use crate::migrate::keys::{drain_slot, Ends};
@@ -69,15 +69,33 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
             (view, health)
         } else {
             let view = load_settled(&entry, ctx, &opts).await?;
-            let health = Health::assess(&view);
+            let strays = strays::find(&view)
+                .await
+                .map_err(|e| Fail::failure(format!("looking for keys in non-owned slots: {e}")))?;
+            let health = Health::assess(&view).with_strays(&view, strays, false);
             (view, health)
         }
     } else {
         (view, health)
     };
-    for &s in &health.open_slots {
+    // Open slots, and covered slots with keys on a master that does not own them (strays:
+    // a client or a tool wrote them there); both are fixed by moving keys to one owner.
+    let covered = view.covered();
+    let mut to_fix: std::collections::BTreeSet<u16> = health.open_slots.iter().copied().collect();
+    for stray in &health.stray_keys {
+        if Slot::new(stray.slot).is_some_and(|s| covered.contains(s)) {
+            to_fix.insert(stray.slot);
+        }
+    }
+    for &s in &to_fix {
         let Some(slot) = Slot::new(s) else { continue };
-        ctx.out.step(&format!("Fixing open slot {slot}"));
+        if health.open_slots.contains(&s) {
+            ctx.out.step(&format!("Fixing open slot {slot}"));
+        } else {
+            ctx.out.step(&format!(
+                "Fixing slot {slot}: keys on a master that does not own it"
+            ));
+        }
         let action = match slot_state(&view, slot).await {
             Ok(state) => plan_open_slot(&state),
             Err(e) => FixAction::Unfixable {
@@ -421,15 +439,22 @@ async fn fix_coverage(
                 continue;
             }
         };
-        let holders: Vec<String> = view
+        let holders: Vec<(String, u64)> = view
             .masters()
-            .filter(|m| counts.get(&m.id).copied().unwrap_or(0) > 0)
-            .map(|m| m.id.clone())
+            .filter_map(|m| {
+                let n = counts.get(&m.id).copied().unwrap_or(0);
+                (n > 0).then(|| (m.id.clone(), n))
+            })
             .collect();
-        match plan_uncovered(&holders, &fewest.id) {
-            Some(owner) => assign.entry(owner).or_default().push(slot),
-            None => unfixable.push(slot),
+        if holders.len() > 1 {
+            ctx.out.warn(&format!(
+                "slot {slot} has keys on {} masters: the one with the most keys takes it and \
+                 the others' keys are moved to it",
+                holders.len()
+            ));
         }
+        let owner = plan_uncovered(&holders, &fewest.id);
+        assign.entry(owner).or_default().push(slot);
     }
     for (owner, slots) in &assign {
         let list: crate::slot::SlotSet = slots.iter().copied().collect();
@@ -477,7 +502,7 @@ fn report_unfixable(slots: &[Slot]) -> Result<()> {
     }
     let set: crate::slot::SlotSet = slots.iter().copied().collect();
     Err(Fail::failure(format!(
-        "uncovered slot(s) {} have keys on several masters; trib does not fix that yet",
+        "uncovered slot(s) {} left uncovered: their keys could not be counted",
         set.ranges_comma()
     )))
 }

@@ -161,14 +161,17 @@ pub fn plan_open_slot(state: &SlotState) -> FixAction {
     }
 }
 
-/// For an uncovered slot: who should own it, given the masters holding keys in it and the
-/// master with the fewest slots (for a slot without keys). `None`: keys on several masters.
-pub fn plan_uncovered(holders: &[String], fewest_slots: &str) -> Option<String> {
-    match holders {
-        [] => Some(fewest_slots.to_string()),
-        [one] => Some(one.clone()),
-        _ => None,
-    }
+/// For an uncovered slot: who should own it, given the masters holding keys in it with their
+/// key counts (view order) and the master with the fewest slots (for a slot without keys). With
+/// keys on several masters, the one holding the most (ties: view order); the others' keys then
+/// sit in a slot they do not own and are moved to it like any stray keys.
+pub fn plan_uncovered(holders: &[(String, u64)], fewest_slots: &str) -> String {
+    holders
+        .iter()
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .map(|(id, _)| id.clone())
+        .unwrap_or_else(|| fewest_slots.to_string())
 }
 
 #[cfg(test)]
@@ -274,8 +277,13 @@ mod tests {
 
     #[test]
     fn uncovered_slots() {
-        assert_eq!(plan_uncovered(&[], "c"), Some("c".into()));
-        assert_eq!(plan_uncovered(&["b".into()], "c"), Some("b".into()));
-        assert_eq!(plan_uncovered(&["a".into(), "b".into()], "c"), None);
+        let h = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
+            v.iter().map(|(a, n)| (a.to_string(), *n)).collect()
+        };
+        assert_eq!(plan_uncovered(&[], "c"), "c");
+        assert_eq!(plan_uncovered(&h(&[("b", 1)]), "c"), "b");
+        assert_eq!(plan_uncovered(&h(&[("a", 2), ("b", 5)]), "c"), "b");
+        // ties: the first in view order
+        assert_eq!(plan_uncovered(&h(&[("a", 3), ("b", 3)]), "c"), "a");
     }
 }

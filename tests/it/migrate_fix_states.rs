@@ -144,3 +144,131 @@ fn fix_finishes_a_move_whose_source_gave_the_slot_away() {
         }
     }
 }
+
+/// Plants `key = value` on node `on` in a slot owned by `owner_id` (a stray copy).
+fn plant_value(node: &Node, owner_id: &str, key: &str, value: &str) {
+    let s = key_slot(key.as_bytes()).get().to_string();
+    node.cmd(&["CLUSTER", "SETSLOT", &s, "IMPORTING", owner_id])
+        .unwrap();
+    let mut c = node.client();
+    redis::pipe()
+        .cmd("ASKING")
+        .ignore()
+        .cmd("SET")
+        .arg(key)
+        .arg(value)
+        .query::<()>(&mut c)
+        .unwrap();
+    node.cmd(&["CLUSTER", "SETSLOT", &s, "STABLE"]).unwrap();
+}
+
+/// The node's own copy of `key`, owner or not (a non-owner answers MOVED to a plain GET, and
+/// ASKING alone does not help on a stable slot: IMPORTING for the read, then STABLE).
+fn get_asking(node: &Node, key: &str) -> Option<String> {
+    let s = key_slot(key.as_bytes()).get().to_string();
+    let owns = node.cmd(&["GET", key]);
+    if let Ok(v) = owns {
+        return redis::from_redis_value(&v).unwrap();
+    }
+    let nodes = node.cmd_string(&["CLUSTER", "NODES"]);
+    let owner = nodes
+        .lines()
+        .find(|l| !l.contains("myself"))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .to_string();
+    node.cmd(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &owner])
+        .unwrap();
+    let mut c = node.client();
+    let value = redis::pipe()
+        .cmd("ASKING")
+        .ignore()
+        .cmd("GET")
+        .arg(key)
+        .query::<(Option<String>,)>(&mut c)
+        .map(|(v,)| v)
+        .unwrap();
+    node.cmd(&["CLUSTER", "SETSLOT", &s, "STABLE"]).unwrap();
+    value
+}
+
+fn keys_in_slot(node: &Node, slot: u16) -> Vec<String> {
+    let mut c = node.client();
+    redis::cmd("CLUSTER")
+        .arg("GETKEYSINSLOT")
+        .arg(slot)
+        .arg(1000)
+        .query(&mut c)
+        .unwrap()
+}
+
+#[test]
+fn fix_moves_stray_keys_to_the_owner_and_covers_a_slot_held_by_several() {
+    for backend in backends_with_cluster() {
+        let cluster = Cluster::start(backend, 3);
+        if !cluster.create_with_redis_cli(0) {
+            return;
+        }
+        let id = ids(&cluster);
+        let (n0, n1, n2) = (&cluster.nodes[0], &cluster.nodes[1], &cluster.nodes[2]);
+        // A covered slot of node 0 with two stray keys on node 1.
+        let (stray_slot, k1) = keys_in_a_slot_of(&cluster, 0, 0, 7);
+        for k in &k1[..5] {
+            n0.cmd(&["SET", k, &format!("value of {k}")]).unwrap();
+        }
+        for k in &k1[5..] {
+            plant_value(n1, &id[0], k, &format!("value of {k}"));
+        }
+        // An uncovered slot with 3 keys on node 0 and 1 on node 2.
+        let (uncovered, k2) = keys_in_a_slot_of(&cluster, 0, 1, 4);
+        for k in &k2[..3] {
+            n0.cmd(&["SET", k, &format!("value of {k}")]).unwrap();
+        }
+        plant_value(n2, &id[0], &k2[3], &format!("value of {}", k2[3]));
+        for n in &cluster.nodes {
+            n.cmd(&["CLUSTER", "DELSLOTS", &uncovered.to_string()]).ok();
+        }
+
+        let run = trib(&["fix", &n0.addr(), "--yes"], None);
+        assert_eq!(run.code, 0, "{} {run:?}", backend.name());
+        cluster.wait_agree(Duration::from_secs(20));
+        redis_cli_check_ok(&cluster);
+        let run = trib(&["check", &n0.addr()], None);
+        assert_eq!(run.code, 0, "{run:?}");
+        let map = slot_map(&cluster);
+        assert_eq!(map[stray_slot as usize], n0.port);
+        assert_eq!(
+            map[uncovered as usize], n0.port,
+            "the master with most keys took it"
+        );
+        let mut expected: Vec<String> = k1.iter().chain(&k2).cloned().collect();
+        expected.sort();
+        let mut on_owner: Vec<String> = keys_in_slot(n0, stray_slot);
+        on_owner.extend(keys_in_slot(n0, uncovered));
+        on_owner.sort();
+        assert_eq!(on_owner, expected, "{}", backend.name());
+        for k in &expected {
+            assert_eq!(get_asking(n0, k), Some(format!("value of {k}")));
+        }
+        for other in [n1, n2] {
+            assert!(keys_in_slot(other, stray_slot).is_empty());
+            assert!(keys_in_slot(other, uncovered).is_empty());
+        }
+
+        // The same key on the owner and on a non-owner with other content: the owner's copy is
+        // kept, the other untouched, the key named, exit 1.
+        let (dup_slot, k3) = keys_in_a_slot_of(&cluster, 0, 2, 1);
+        let dup = &k3[0];
+        n0.cmd(&["SET", dup, "owner's"]).unwrap();
+        plant_value(n1, &id[0], dup, "stray's");
+        let run = trib(&["fix", &n0.addr(), "--yes"], None);
+        assert_eq!(run.code, 1, "{} {run:?}", backend.name());
+        assert!(
+            run.stdout.contains(dup.as_str()),
+            "the key is named: {run:?}"
+        );
+        assert_eq!(get_asking(n0, dup).as_deref(), Some("owner's"));
+        assert_eq!(keys_in_slot(n1, dup_slot), vec![dup.clone()]);
+        assert_eq!(get_asking(n1, dup).as_deref(), Some("stray's"));
+    }
+}
