@@ -87,8 +87,26 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
             to_fix.insert(stray.slot);
         }
     }
+    // Ctrl-C: finish the slot being fixed, start no other, exit 130 saying what is left.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let listener = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(ExitCode::Interrupted.code());
+                }
+            }
+        })
+    };
+    let mut left = 0usize;
     for &s in &to_fix {
         let Some(slot) = Slot::new(s) else { continue };
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            left += 1;
+            continue;
+        }
         if health.open_slots.contains(&s) {
             ctx.out.step(&format!("Fixing open slot {slot}"));
         } else {
@@ -110,6 +128,24 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
             failures.push(format!("slot {slot}: {e}"));
         }
         actions.push(json!({"slot": slot, "fix": action}));
+    }
+    listener.abort();
+    if left > 0 {
+        ctx.out.err(&format!(
+            "Interrupted: {} slot(s) fixed or tried, {left} left as they were; run `trib fix` again.",
+            actions.len()
+        ));
+        ctx.out.json(&json!({
+            "ok": false,
+            "interrupted": true,
+            "actions": actions,
+            "failures": failures,
+            "left": left,
+        }));
+        return Err(anyhow::Error::new(Fail {
+            code: ExitCode::Interrupted,
+            message: String::new(),
+        }));
     }
     if args.dry_run {
         // The check above printed each problem as [ERR]; a dry run changes nothing, so the

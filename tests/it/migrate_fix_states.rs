@@ -272,3 +272,109 @@ fn fix_moves_stray_keys_to_the_owner_and_covers_a_slot_held_by_several() {
         assert_eq!(get_asking(n1, dup).as_deref(), Some("stray's"));
     }
 }
+
+/// Opens `count` of node 0's slots towards node 1 (IMPORTING + MIGRATING), as a reshard killed
+/// at scale leaves them, with a key in every tenth.
+fn open_many(cluster: &Cluster, count: usize) -> (Vec<u16>, Vec<String>) {
+    let id = ids(cluster);
+    let map = slot_map(cluster);
+    let port0 = cluster.nodes[0].port;
+    let slots: Vec<u16> = (0..16384u16)
+        .filter(|&s| map[s as usize] == port0)
+        .take(count)
+        .collect();
+    let mut keys = Vec::new();
+    let mut c0 = cluster.nodes[0].client();
+    for (i, t) in (0..200_000u32).map(|i| format!("many{i}")).enumerate() {
+        let s = key_slot(t.as_bytes()).get();
+        if keys.len() < count / 10 && s % 10 == 0 && slots.binary_search(&s).is_ok() {
+            let k = format!("{{{t}}}");
+            if !keys.contains(&k) {
+                redis::cmd("SET")
+                    .arg(&k)
+                    .arg(&k)
+                    .query::<()>(&mut c0)
+                    .unwrap();
+                keys.push(k);
+            }
+        }
+        if i > 150_000 {
+            break;
+        }
+    }
+    let (mut p0, mut p1) = (redis::pipe(), redis::pipe());
+    for s in &slots {
+        p1.cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(*s)
+            .arg("IMPORTING")
+            .arg(&id[0])
+            .ignore();
+        p0.cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(*s)
+            .arg("MIGRATING")
+            .arg(&id[1])
+            .ignore();
+    }
+    p1.query::<()>(&mut cluster.nodes[1].client()).unwrap();
+    p0.query::<()>(&mut c0).unwrap();
+    (slots, keys)
+}
+
+#[test]
+fn fix_closes_a_thousand_open_slots_and_stops_cleanly_on_ctrl_c() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    for backend in backends_with_cluster() {
+        let cluster = Cluster::start(backend, 3);
+        if !cluster.create_with_redis_cli(0) {
+            return;
+        }
+        let n0 = &cluster.nodes[0];
+        let (slots, keys) = open_many(&cluster, 1200);
+        // Ctrl-C once the first slots are being fixed: exit 130, nothing half done.
+        let mut child = Command::new(crate::harness::trib_bin())
+            .args(["fix", &n0.addr(), "--yes"])
+            .env_clear()
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        for line in lines.by_ref().take(100_000) {
+            let line = line.unwrap();
+            let fixing = line.starts_with(">>> Fixing open slot");
+            seen.push(line);
+            if fixing && seen.iter().filter(|l| l.starts_with(">>> Fixing")).count() >= 5 {
+                break;
+            }
+        }
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        seen.extend(lines.map_while(Result::ok));
+        let status = child.wait().unwrap();
+        let text = seen.join("\n");
+        assert_eq!(status.code(), Some(130), "{} {text}", backend.name());
+        assert!(text.contains("Interrupted:"), "{text}");
+        // The rest is fixed by running fix again.
+        let run = trib(&["fix", &n0.addr(), "--yes"], None);
+        assert_eq!(run.code, 0, "{} {run:?}", backend.name());
+        cluster.wait_agree(Duration::from_secs(30));
+        redis_cli_check_ok(&cluster);
+        let map = slot_map(&cluster);
+        for s in &slots {
+            assert_ne!(map[*s as usize], 0);
+        }
+        let mut router = crate::migrate_support::Router::new(&cluster);
+        for k in &keys {
+            let v = router.run(k.as_bytes(), redis::cmd("GET").arg(k)).unwrap();
+            assert_eq!(redis::from_redis_value::<String>(&v).unwrap(), *k);
+        }
+    }
+}
