@@ -66,23 +66,37 @@ pub fn reshard_between_and_kill(
     slots: usize,
     point: KillPoint,
 ) -> bool {
+    let entry = cluster.nodes[0].addr();
+    let slots = slots.to_string();
+    let args = [
+        "reshard",
+        entry.as_str(),
+        "--from",
+        id[from].as_str(),
+        "--to",
+        id[to].as_str(),
+        "--slots",
+        slots.as_str(),
+        "--yes",
+        "--pipeline",
+        "3",
+    ];
+    run_and_kill(cluster, &args, (from, to), point)
+}
+
+/// Runs trib with `args` and SIGKILLs it at `point` (keys counted on node `to`, open slots
+/// looked for on node `from`). Returns whether it was really killed (not finished first).
+pub fn run_and_kill(
+    cluster: &Cluster,
+    args: &[&str],
+    (from, to): (usize, usize),
+    point: KillPoint,
+) -> bool {
     let base = dbsize(cluster, to);
     let started = Instant::now();
     let err_path = cluster.root.path().join("reshard.err");
     let mut child = Command::new(trib_bin())
-        .args([
-            "reshard",
-            &cluster.nodes[0].addr(),
-            "--from",
-            &id[from],
-            "--to",
-            &id[to],
-            "--slots",
-            &slots.to_string(),
-            "--yes",
-            "--pipeline",
-            "3",
-        ])
+        .args(args)
         .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::null())

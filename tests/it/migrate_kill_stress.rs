@@ -1,4 +1,5 @@
-//! Recovery from interruption at any moment: `trib reshard` is SIGKILLed at many moments drawn
+//! Recovery from interruption at any moment: `trib reshard` (and every fourth round `trib
+//! rebalance`) is SIGKILLed at many moments drawn
 //! from a fixed seed (as soon as a slot opens, after a random number of keys arrived, after a
 //! random delay), in both directions, and after each kill one `trib fix --yes` must bring the
 //! cluster back: check passes, every key is there with its value, none is left on a non-owner.
@@ -9,7 +10,9 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 
 use crate::harness::{backends_with_cluster, trib, Cluster};
-use crate::migrate_kill::{reshard_between_and_kill, tags_for_lowest_slots, KillPoint};
+use crate::migrate_kill::{
+    reshard_between_and_kill, run_and_kill, tags_for_lowest_slots, KillPoint,
+};
 use crate::migrate_support::{ids, Router};
 
 const KILL_ROUNDS: usize = 20;
@@ -51,11 +54,18 @@ fn reshard_killed_at_random_moments_is_repaired_by_one_fix_each_time() {
             let direction = if round % 2 == 0 { (0, 1) } else { (1, 0) };
             let point = match rng.gen_range(0..3) {
                 0 => KillPoint::FirstOpenSlot,
-                1 => KillPoint::KeysArrived(rng.gen_range(1..keys.len())),
-                _ => KillPoint::After(Duration::from_millis(rng.gen_range(0..600))),
+                1 => KillPoint::KeysArrived(rng.gen_range(1..keys.len() / 2)),
+                _ => KillPoint::After(Duration::from_millis(rng.gen_range(0..150))),
             };
-            let was_killed =
-                reshard_between_and_kill(&cluster, &id, direction, SLOTS_PER_MOVE, point);
+            // Every fourth round a rebalance (node 0 weighted up, then back), the others reshards.
+            let was_killed = if round % 4 == 3 {
+                let weight = format!("{}={}", id[0], if round % 8 == 3 { 3 } else { 1 });
+                let entry = n0.addr();
+                let args = ["rebalance", &entry, "--weight", &weight, "--pipeline", "3"];
+                run_and_kill(&cluster, &args, (1, 0), point)
+            } else {
+                reshard_between_and_kill(&cluster, &id, direction, SLOTS_PER_MOVE, point)
+            };
             killed += usize::from(was_killed);
             let fixed = trib(&["fix", &n0.addr(), "--yes"], None);
             assert_eq!(
@@ -105,13 +115,13 @@ fn reshard_killed_at_random_moments_is_repaired_by_one_fix_each_time() {
             );
         }
         eprintln!(
-            "{}: {killed} of {rounds} reshards killed mid-move, each repaired by one fix",
+            "{}: {killed} of {rounds} reshards/rebalances killed mid-move, each repaired by one fix",
             backend.name()
         );
         // Most moments fall inside the move; a kill that came after it finished still tests
         // that fix leaves a healthy cluster alone.
         assert!(
-            killed * 2 >= rounds,
+            killed * 3 >= rounds,
             "{}: only {killed} of {rounds} reshards were killed mid-move",
             backend.name()
         );
