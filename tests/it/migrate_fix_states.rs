@@ -287,7 +287,7 @@ fn open_many(cluster: &Cluster, count: usize) -> (Vec<u16>, Vec<String>) {
     let mut c0 = cluster.nodes[0].client();
     for (i, t) in (0..200_000u32).map(|i| format!("many{i}")).enumerate() {
         let s = key_slot(t.as_bytes()).get();
-        if keys.len() < count / 10 && s % 10 == 0 && slots.binary_search(&s).is_ok() {
+        if keys.len() < count / 10 && s.is_multiple_of(10) && slots.binary_search(&s).is_ok() {
             let k = format!("{{{t}}}");
             if !keys.contains(&k) {
                 redis::cmd("SET")
