@@ -58,6 +58,9 @@ _trib() {
             trib,reshard)
                 cmd="trib__subcmd__reshard"
                 ;;
+            trib,restore)
+                cmd="trib__subcmd__restore"
+                ;;
             trib,sandbox)
                 cmd="trib__subcmd__sandbox"
                 ;;
@@ -106,6 +109,9 @@ _trib() {
             trib__subcmd__help,reshard)
                 cmd="trib__subcmd__help__subcmd__reshard"
                 ;;
+            trib__subcmd__help,restore)
+                cmd="trib__subcmd__help__subcmd__restore"
+                ;;
             trib__subcmd__help,sandbox)
                 cmd="trib__subcmd__help__subcmd__sandbox"
                 ;;
@@ -119,7 +125,7 @@ _trib() {
 
     case "${cmd}" in
         trib)
-            opts="-a -q -v -h -V --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version create check info fix reshard rebalance add-node del-node call set-timeout import backup sandbox demo generate help"
+            opts="-a -q -v -h -V --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,12 +229,16 @@ _trib() {
             return 0
             ;;
         trib__subcmd__backup)
-            opts="-y -a -q -v -h -V --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            opts="-y -a -q -v -h -V --timeout --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --pass)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -643,7 +653,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__help)
-            opts="create check info fix reshard rebalance add-node del-node call set-timeout import backup sandbox demo generate help"
+            opts="create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -839,6 +849,20 @@ _trib() {
             return 0
             ;;
         trib__subcmd__help__subcmd__reshard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        trib__subcmd__help__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1102,6 +1126,64 @@ _trib() {
                     return 0
                     ;;
                 --parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacertdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        trib__subcmd__restore)
+            opts="-y -a -q -v -h -V --replace --timeout --pipeline --yes --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pipeline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -2,7 +2,8 @@
 //!
 //! - CLI: `cli` (clap syntax), `ops` (one file per subcommand), `output` (the one Reporter).
 //! - Shared core: `slot`, `addr`, `exit`, `cluster` (connections, CLUSTER NODES, the view),
-//!   `plan` (pure plans), `migrate` (the slot-move engine).
+//!   `plan` (pure plans), `migrate` (the slot-move engine), `rdb` (RDB framing and primitives,
+//!   shared with the node).
 //! - Node: `node` (trib-node, the reference cluster server); it never imports `ops`, `plan` or `output`.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
@@ -15,6 +16,7 @@ pub mod node;
 pub mod ops;
 pub mod output;
 pub mod plan;
+pub mod rdb;
 pub mod slot;
 pub mod tls;
 

@@ -114,6 +114,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Save every master's RDB and the cluster layout to a directory
     Backup(BackupArgs),
+    /// Load a backup into a cluster of any shape (each key goes to its slot's owner now)
+    Restore(RestoreArgs),
     /// Start a local cluster and keep it running until Ctrl-C
     Sandbox(SandboxArgs),
     /// Run a short tour of trib on a local trib-node cluster
@@ -345,13 +347,16 @@ pub struct ImportArgs {
         value_name = "HOST:PORT"
     )]
     pub from: String,
+    /// ACL user name on the source (the cluster's is --user)
     #[arg(long, alias = "cluster-from-user", value_name = "USER")]
     pub from_user: Option<String>,
+    /// Password of the source (the cluster's is -a; MIGRATE logs in to the cluster with that)
     #[arg(long, alias = "cluster-from-pass", value_name = "PASS")]
     pub from_pass: Option<String>,
+    /// Prompt for the source's password on the terminal
     #[arg(long, alias = "cluster-from-askpass")]
     pub from_askpass: bool,
-    /// Copy keys instead of moving them
+    /// Copy keys instead of moving them (the source keeps everything)
     #[arg(long, alias = "cluster-copy")]
     pub copy: bool,
     #[command(flatten)]
@@ -365,9 +370,48 @@ pub struct BackupArgs {
     /// Any node of the cluster
     #[arg(value_name = "HOST:PORT")]
     pub node: String,
-    /// Directory to write the backup into
+    /// Directory to write the backup into (created if missing)
     #[arg(value_name = "DIR")]
     pub dir: String,
+    /// Give up on a master that sends nothing for this long, in milliseconds
+    #[arg(
+        long,
+        alias = "cluster-timeout",
+        default_value_t = 60000,
+        value_name = "MS"
+    )]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Any node of the cluster to restore into (any number of masters)
+    #[arg(value_name = "HOST:PORT")]
+    pub node: String,
+    /// A directory written by `trib backup` or `redis-cli --cluster backup`
+    #[arg(value_name = "DIR")]
+    pub dir: String,
+    /// Overwrite keys that already exist in the cluster (else they are reported and kept)
+    #[arg(long, alias = "cluster-replace")]
+    pub replace: bool,
+    /// Reply timeout for each batch of RESTOREs, in milliseconds
+    #[arg(
+        long,
+        alias = "cluster-timeout",
+        default_value_t = 60000,
+        value_name = "MS"
+    )]
+    pub timeout: u64,
+    /// RESTOREs sent to a master per round trip
+    #[arg(
+        long,
+        alias = "cluster-pipeline",
+        default_value_t = 256,
+        value_name = "N"
+    )]
+    pub pipeline: usize,
     #[command(flatten)]
     pub confirm: AssumeYes,
 }

@@ -286,6 +286,17 @@ impl NodeConn {
         cmd.query_async(&mut conn).await
     }
 
+    /// Sends `count` commands already in RESP form as one write; returns their replies in
+    /// order, a server error being one `Value::ServerError` among them (a `Pipeline` fails as
+    /// a whole on the first).
+    pub async fn send_packed(
+        &self,
+        bytes: Vec<u8>,
+        count: usize,
+    ) -> redis::RedisResult<Vec<redis::Value>> {
+        self.wire().await?.send(bytes, 0, count).await
+    }
+
     /// Sends a pipeline (one round trip); with `ignore_errors`-free semantics of the crate.
     pub async fn pipeline(&self, pipe: &redis::Pipeline) -> redis::RedisResult<Vec<redis::Value>> {
         let mut conn = self.wire().await?;
@@ -306,9 +317,26 @@ impl NodeConn {
     }
 }
 
-/// Either kind of connected stream, for `Wire`.
-trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send {}
+/// Either kind of connected stream, for `Wire` (and raw transfers: `connect_stream`).
+pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send> Stream for T {}
+
+/// A bare stream to the node (TCP or TLS as `opts` say, bounded by `connect_timeout`), for
+/// protocols that are not request/reply, such as SYNC's snapshot transfer. Not authenticated:
+/// the caller sends AUTH itself.
+pub async fn connect_stream(
+    addr: &NodeAddr,
+    opts: &ConnectOptions,
+) -> Result<Box<dyn Stream + Unpin>, ConnectError> {
+    match &opts.tls {
+        None => connect_plain(addr, opts.connect_timeout).await,
+        Some(tls) => connect_tls(addr, tls, opts.connect_timeout).await,
+    }
+    .map_err(|reason| ConnectError::Unreachable {
+        addr: addr.clone(),
+        reason,
+    })
+}
 
 /// TCP to the node (every address the name resolves to, in order), bounded by `connect_timeout`.
 async fn connect_tcp(

@@ -5,7 +5,7 @@
 //! Map: `config`/`config_table` (redis.conf), `resp` + `reply` (codec), `server` (sockets),
 //! `session` (per connection), `state` (shared), `commands` (table, dispatch, one file per
 //! family), `keyspace` (db0 + slot index + expiry), `router` (the cluster-mode hook), `acl`,
-//! `log`, `digest`/`sha1`/`sha256`, `glob`, `num`.
+//! `log`, `digest`/`sha1`/`sha256`, `glob`, `num`, `replication` (SYNC/PSYNC snapshots).
 
 pub mod acl;
 pub mod cluster;
@@ -19,6 +19,7 @@ pub mod keyspace;
 pub mod log;
 pub mod num;
 pub mod rdb;
+pub mod replication;
 pub mod reply;
 pub mod resp;
 pub mod router;

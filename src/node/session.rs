@@ -83,6 +83,8 @@ pub struct Session {
     pub reply_skip_next: bool,
     pub no_evict: bool,
     pub no_touch: bool,
+    /// What it declared with REPLCONF, and whether it has had a full snapshot.
+    pub replication: crate::node::replication::Handshake,
 }
 
 impl Session {
@@ -101,6 +103,7 @@ impl Session {
             reply_skip_next: false,
             no_evict: false,
             no_touch: false,
+            replication: Default::default(),
         }
     }
     pub fn id(&self) -> u64 {

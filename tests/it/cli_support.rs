@@ -113,3 +113,116 @@ pub fn owner_of(cluster: &Cluster, slot: u16) -> usize {
         .position(|n| n.port == line.port)
         .unwrap()
 }
+
+/// A key's content read through `run` (one command, its reply), in a form that compares equal
+/// across servers: members of sets and fields of hashes sorted, the type first.
+pub fn typed_content(mut run: impl FnMut(redis::Cmd) -> redis::Value, key: &[u8]) -> Vec<Vec<u8>> {
+    let ask = |words: &[&[u8]]| {
+        let mut c = redis::cmd(std::str::from_utf8(words[0]).unwrap());
+        for w in &words[1..] {
+            c.arg(*w);
+        }
+        c
+    };
+    let kind: String = redis::from_redis_value(&run(ask(&[b"TYPE", key]))).unwrap();
+    let mut read = |words: &[&[u8]]| -> Vec<Vec<u8>> {
+        let v = run(ask(words));
+        match v {
+            redis::Value::BulkString(b) => vec![b],
+            other => redis::from_redis_value(&other).unwrap(),
+        }
+    };
+    let mut parts = match kind.as_str() {
+        "string" => read(&[b"GET", key]),
+        "list" => read(&[b"LRANGE", key, b"0", b"-1"]),
+        "zset" => read(&[b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]),
+        "set" => {
+            let mut m = read(&[b"SMEMBERS", key]);
+            m.sort();
+            m
+        }
+        "hash" => {
+            let flat = read(&[b"HGETALL", key]);
+            let mut pairs: Vec<Vec<u8>> = flat.chunks(2).map(|p| p.join(&b"\x00"[..])).collect();
+            pairs.sort();
+            pairs
+        }
+        other => panic!("{:?} has type {other}", String::from_utf8_lossy(key)),
+    };
+    parts.insert(0, kind.into_bytes());
+    parts
+}
+
+/// Writes keys of every type to one standalone node: `per_type` strings, lists, hashes, sets,
+/// sorted sets and binary names (every third with a 10-minute TTL), keys sharing a hash tag,
+/// and one big list, hash and set (their servers' large encodings). Returns the key names.
+pub fn fill_standalone(c: &mut redis::Connection, per_type: usize) -> Vec<Vec<u8>> {
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut put = |c: &mut redis::Connection, cmd: &mut redis::Cmd, key: Vec<u8>| {
+        cmd.query::<()>(c).unwrap();
+        if keys.len().is_multiple_of(3) {
+            redis::cmd("PEXPIRE")
+                .arg(&key)
+                .arg(600_000)
+                .query::<()>(c)
+                .unwrap();
+        }
+        keys.push(key);
+    };
+    for i in 0..per_type {
+        let k = format!("str:{i}");
+        put(
+            c,
+            redis::cmd("SET").arg(&k).arg(format!("v{i}")),
+            k.into_bytes(),
+        );
+        let k = format!("list:{i}");
+        put(
+            c,
+            redis::cmd("RPUSH").arg(&k).arg("a").arg(i),
+            k.into_bytes(),
+        );
+        let k = format!("hash:{i}");
+        put(
+            c,
+            redis::cmd("HSET").arg(&k).arg("f").arg(i).arg("g").arg("x"),
+            k.into_bytes(),
+        );
+        let k = format!("set:{i}");
+        put(
+            c,
+            redis::cmd("SADD").arg(&k).arg("x").arg(i),
+            k.into_bytes(),
+        );
+        let k = format!("zset:{i}");
+        put(
+            c,
+            redis::cmd("ZADD")
+                .arg(&k)
+                .arg(1.5)
+                .arg("m")
+                .arg(i)
+                .arg(format!("n{i}")),
+            k.into_bytes(),
+        );
+        let k = [b"bin:\x00\xff".as_slice(), i.to_string().as_bytes()].concat();
+        put(c, redis::cmd("SET").arg(&k).arg(&b"\x00\x01\xfe"[..]), k);
+        let k = format!("{{user{}}}:tagged:{i}", i % 3);
+        put(c, redis::cmd("SET").arg(&k).arg(i), k.into_bytes());
+    }
+    let mut list = redis::cmd("RPUSH");
+    let mut hash = redis::cmd("HSET");
+    let mut set = redis::cmd("SADD");
+    list.arg("big:list");
+    hash.arg("big:hash");
+    set.arg("big:set");
+    for j in 0..2000 {
+        list.arg(format!("element-{j}"));
+        hash.arg(format!("field-{j}")).arg(j);
+        set.arg(format!("member-{j}"));
+    }
+    put(c, &mut list, b"big:list".to_vec());
+    put(c, &mut hash, b"big:hash".to_vec());
+    put(c, &mut set, b"big:set".to_vec());
+    keys
+}

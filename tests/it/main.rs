@@ -3,11 +3,13 @@
 
 mod harness;
 
+mod cli_backup;
 mod cli_basics;
 mod cli_check;
 mod cli_compat;
 mod cli_compat_corpus;
 mod cli_create;
+mod cli_import;
 mod cli_local;
 mod cli_nodes;
 mod cli_pty;

@@ -21,6 +21,7 @@ pub mod info;
 pub mod keys;
 pub mod list;
 pub mod list_blocking;
+pub mod replication;
 pub mod server;
 pub mod set;
 pub mod strings;
@@ -60,6 +61,7 @@ const FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     zset_algebra::COMMANDS,
     dump::COMMANDS,
+    replication::COMMANDS,
     crate::node::cluster::command_table::COMMANDS,
 ];
 

@@ -1,29 +1,15 @@
-//! RDB encoding shared by DUMP/RESTORE payloads and RDB files: pure functions over bytes, no I/O.
-//! `payload` frames one value (DUMP/RESTORE), `file` frames a whole snapshot; both use the
-//! `object` codec, which is built from the `encoding`, `listpack`, `ziplist`, `intset`, `lzf`
-//! and `crc64` primitives.
+//! trib-node's side of RDB: decoding values into its own `Value` types and encoding them the
+//! way Redis 7.0 would (`object`, with the `listpack`, `ziplist` and `intset` blobs), DUMP and
+//! RESTORE (`payload`) and whole snapshots (`file`). The framing, primitives and constants
+//! shared with the CLI live in `crate::rdb`; they are re-exported here under their old names.
 
-pub mod crc64;
-pub mod encoding;
+pub use crate::rdb::{crc64, encoding, lzf, RdbError, RDB_VERSION};
+
 pub mod file;
 pub mod intset;
 pub mod listpack;
-pub mod lzf;
 pub mod object;
 pub mod payload;
 pub mod ziplist;
 
 pub use payload::{dump, restore};
-
-/// Why a payload or file could not be decoded. The texts are Redis's own error messages (the
-/// command layer prefixes `ERR `).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum RdbError {
-    #[error("DUMP payload version or checksum are wrong")]
-    VersionOrChecksum,
-    #[error("Bad data format")]
-    BadFormat,
-}
-
-/// The RDB version Redis 7.0 writes, and the newest it accepts.
-pub const RDB_VERSION: u16 = 10;

@@ -11,23 +11,11 @@ use super::{intset, listpack, ziplist, RdbError};
 use crate::node::value::Value;
 use crate::node::zset::{format_score, parse_score, SortedSet};
 
-pub const TYPE_STRING: u8 = 0;
-pub const TYPE_LIST: u8 = 1;
-pub const TYPE_SET: u8 = 2;
-pub const TYPE_ZSET: u8 = 3;
-pub const TYPE_HASH: u8 = 4;
-pub const TYPE_ZSET_2: u8 = 5;
-pub const TYPE_LIST_ZIPLIST: u8 = 10;
-pub const TYPE_SET_INTSET: u8 = 11;
-pub const TYPE_ZSET_ZIPLIST: u8 = 12;
-pub const TYPE_HASH_ZIPLIST: u8 = 13;
-pub const TYPE_LIST_QUICKLIST: u8 = 14;
-pub const TYPE_HASH_LISTPACK: u8 = 16;
-pub const TYPE_ZSET_LISTPACK: u8 = 17;
-pub const TYPE_LIST_QUICKLIST_2: u8 = 18;
-
-const QUICKLIST_NODE_PLAIN: u64 = 1;
-const QUICKLIST_NODE_PACKED: u64 = 2;
+pub use crate::rdb::types::{
+    QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN, TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_HASH_ZIPLIST,
+    TYPE_LIST, TYPE_LIST_QUICKLIST, TYPE_LIST_QUICKLIST_2, TYPE_LIST_ZIPLIST, TYPE_SET,
+    TYPE_SET_INTSET, TYPE_STRING, TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST,
+};
 
 /// Redis 7.0's default encoding thresholds (`*-max-listpack-*`, `set-max-intset-entries`,
 /// `list-max-listpack-size -2` = 8 KiB per node).

@@ -10,6 +10,11 @@ pub fn crc64(bytes: &[u8]) -> u64 {
     REDIS_CRC64.checksum(bytes)
 }
 
+/// The same checksum computed piece by piece (a file streamed from a socket).
+pub fn crc64_digest() -> crc::Digest<'static, u64> {
+    REDIS_CRC64.digest()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -17,5 +22,9 @@ mod tests {
     #[test]
     fn check_value_matches_redis() {
         assert_eq!(crc64(b"123456789"), 0xe9c6d914c4b8d9ca);
+        let mut d = crc64_digest();
+        d.update(b"1234");
+        d.update(b"56789");
+        assert_eq!(d.finalize(), 0xe9c6d914c4b8d9ca);
     }
 }

@@ -83,6 +83,38 @@ impl<'a> Reader<'a> {
         Ok(n as usize)
     }
 
+    /// The bytes from `start` (an earlier `position`) up to here, as they are.
+    pub fn since(&self, start: usize) -> &'a [u8] {
+        &self.bytes[start.min(self.pos)..self.pos]
+    }
+
+    /// Steps over a string in any RDB string encoding without decoding it (no LZF work).
+    pub fn skip_string(&mut self) -> Result<(), RdbError> {
+        match self.length_field()? {
+            Length::Plain(n) => {
+                let n = usize::try_from(n).map_err(|_| RdbError::BadFormat)?;
+                self.take(n)?;
+            }
+            Length::Encoded(ENC_INT8) => {
+                self.take(1)?;
+            }
+            Length::Encoded(ENC_INT16) => {
+                self.take(2)?;
+            }
+            Length::Encoded(ENC_INT32) => {
+                self.take(4)?;
+            }
+            Length::Encoded(ENC_LZF) => {
+                let compressed_len = self.length()?;
+                self.length()?;
+                let n = usize::try_from(compressed_len).map_err(|_| RdbError::BadFormat)?;
+                self.take(n)?;
+            }
+            Length::Encoded(_) => return Err(RdbError::BadFormat),
+        }
+        Ok(())
+    }
+
     /// A string in any RDB string encoding, integers rendered as decimal.
     pub fn string(&mut self) -> Result<Vec<u8>, RdbError> {
         match self.length_field()? {
@@ -197,6 +229,20 @@ mod tests {
         assert_eq!(canonical_int(b"+1"), None);
         assert_eq!(canonical_int(b"-0"), None);
         assert_eq!(canonical_int(b""), None);
+    }
+
+    #[test]
+    fn skip_string_ends_where_string_ends() {
+        let long = vec![b'z'; 300];
+        for s in [&b"12"[..], b"-3000", b"70000", b"plain", &long[..]] {
+            let mut out = Vec::new();
+            write_string(&mut out, s);
+            out.push(0xee);
+            let mut r = Reader::new(&out);
+            r.skip_string().unwrap();
+            assert_eq!(r.since(0).len(), out.len() - 1);
+            assert_eq!(r.u8().unwrap(), 0xee);
+        }
     }
 
     #[test]
