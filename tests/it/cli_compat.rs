@@ -6,9 +6,7 @@
 //! redis-cli spelling driven by Tcl's `exec`, bash `set -e` and Python's `check=True`.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::cli_compat_corpus::{Case, Differs, Setup, CORPUS};
 use crate::harness::{free_port, require_redis_cli, trib_bin, Backend, Cluster, Run};
@@ -302,60 +300,11 @@ fn sort_reply_lines(lines: &[String]) -> String {
     out.join("\n") + "\n"
 }
 
-/// Runs a program with a cleared environment (PATH kept), TERM=dumb, killed after RUN_LIMIT.
+/// Runs a program with a cleared environment (PATH kept) and TERM=dumb, bounded by RUN_LIMIT.
 fn run_bounded(program: &str, args: &[String], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(program);
-    cmd.args(args).env_clear().env("TERM", "dumb");
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().unwrap();
-        let _ = pipe.write_all(input.as_bytes());
-    }
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = out_pipe.read_to_end(&mut b);
-        b
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = err_pipe.read_to_end(&mut b);
-        b
-    });
-    let deadline = Instant::now() + RUN_LIMIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = out_reader.join().unwrap();
-    let stderr = err_reader.join().unwrap();
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
+    let mut env = env.to_vec();
+    env.push(("TERM", "dumb"));
+    crate::harness::run_program_bounded(program, args, stdin, &env, RUN_LIMIT)
 }
 
 /// The steps of a provisioning script, in redis-cli's spelling; `{T}` is the tool, `{A}`..`{D}`

@@ -456,7 +456,23 @@ pub fn trib_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run
 }
 
 pub fn run_program(program: &str, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
-    use std::io::Write;
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    run_program_bounded(program, &args, stdin, env, PROGRAM_LIMIT)
+}
+
+/// The longest any CLI run of a test may take before it is killed.
+pub const PROGRAM_LIMIT: Duration = Duration::from_secs(600);
+
+/// Runs a program with a cleared environment (PATH kept) plus `env`, optional stdin; killed by
+/// PID after `limit` (then its exit code is -1).
+pub fn run_program_bounded(
+    program: &str,
+    args: &[String],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Run {
+    use std::io::{Read, Write};
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear();
     if let Some(path) = std::env::var_os("PATH") {
@@ -479,11 +495,35 @@ pub fn run_program(program: &str, args: &[&str], stdin: Option<&str>, env: &[(&s
         let mut pipe = child.stdin.take().unwrap();
         let _ = pipe.write_all(input.as_bytes());
     }
-    let out = child.wait_with_output().unwrap();
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out_pipe.read_to_end(&mut b);
+        b
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err_pipe.read_to_end(&mut b);
+        b
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = out_reader.join().unwrap();
+    let stderr = err_reader.join().unwrap();
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
 }
 

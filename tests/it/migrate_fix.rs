@@ -11,7 +11,7 @@ use crate::harness::{backends_with_cluster, trib, Cluster};
 use crate::migrate_support::{ids, redis_cli_check_ok, slot_map};
 
 /// `n` keys that hash to one slot owned by node `owner`, with the slot.
-fn keys_on(cluster: &Cluster, owner: usize, skip: usize, n: usize) -> (u16, Vec<String>) {
+pub fn keys_on(cluster: &Cluster, owner: usize, skip: usize, n: usize) -> (u16, Vec<String>) {
     let map = slot_map(cluster);
     let port = cluster.nodes[owner].port;
     let tag = (0..100_000)

@@ -9,20 +9,8 @@ use std::time::Duration;
 use trib::slot::key_slot;
 
 use crate::harness::{backends_with_cluster, trib, Cluster, Node};
+use crate::migrate_fix::keys_on;
 use crate::migrate_support::{ids, redis_cli_check_ok, slot_map};
-
-/// `n` keys of one slot owned by node `owner` (the `skip`-th such slot found), with the slot.
-fn keys_in_a_slot_of(cluster: &Cluster, owner: usize, skip: usize, n: usize) -> (u16, Vec<String>) {
-    let map = slot_map(cluster);
-    let port = cluster.nodes[owner].port;
-    let tag = (0..100_000)
-        .map(|i| format!("half{i}"))
-        .filter(|t| map[key_slot(t.as_bytes()).index()] == port)
-        .nth(skip)
-        .unwrap();
-    let slot = key_slot(tag.as_bytes()).get();
-    (slot, (0..n).map(|i| format!("{{{tag}}}:{i}")).collect())
-}
 
 /// Writes keys on a node that does not own their slot (IMPORTING + ASKING, then STABLE), as a
 /// client redirected mid-move leaves them.
@@ -96,9 +84,9 @@ fn fix_finishes_a_move_whose_source_gave_the_slot_away() {
         }
         let n0 = &cluster.nodes[0];
         // keys on the target only, on the source only, on both
-        let (on_target, k1) = keys_in_a_slot_of(&cluster, 0, 0, 12);
-        let (on_source, k2) = keys_in_a_slot_of(&cluster, 0, 1, 12);
-        let (on_both, k3) = keys_in_a_slot_of(&cluster, 0, 2, 12);
+        let (on_target, k1) = keys_on(&cluster, 0, 0, 12);
+        let (on_source, k2) = keys_on(&cluster, 0, 1, 12);
+        let (on_both, k3) = keys_on(&cluster, 0, 2, 12);
         give_away(&cluster, on_target, &k1, 12);
         give_away(&cluster, on_source, &k2, 0);
         give_away(&cluster, on_both, &k3, 5);
@@ -212,7 +200,7 @@ fn fix_moves_stray_keys_to_the_owner_and_covers_a_slot_held_by_several() {
         let id = ids(&cluster);
         let (n0, n1, n2) = (&cluster.nodes[0], &cluster.nodes[1], &cluster.nodes[2]);
         // A covered slot of node 0 with two stray keys on node 1.
-        let (stray_slot, k1) = keys_in_a_slot_of(&cluster, 0, 0, 7);
+        let (stray_slot, k1) = keys_on(&cluster, 0, 0, 7);
         for k in &k1[..5] {
             n0.cmd(&["SET", k, &format!("value of {k}")]).unwrap();
         }
@@ -220,7 +208,7 @@ fn fix_moves_stray_keys_to_the_owner_and_covers_a_slot_held_by_several() {
             plant_value(n1, &id[0], k, &format!("value of {k}"));
         }
         // An uncovered slot with 3 keys on node 0 and 1 on node 2.
-        let (uncovered, k2) = keys_in_a_slot_of(&cluster, 0, 1, 4);
+        let (uncovered, k2) = keys_on(&cluster, 0, 1, 4);
         for k in &k2[..3] {
             n0.cmd(&["SET", k, &format!("value of {k}")]).unwrap();
         }
@@ -257,7 +245,7 @@ fn fix_moves_stray_keys_to_the_owner_and_covers_a_slot_held_by_several() {
 
         // The same key on the owner and on a non-owner with other content: the owner's copy is
         // kept, the other untouched, the key named, exit 1.
-        let (dup_slot, k3) = keys_in_a_slot_of(&cluster, 0, 2, 1);
+        let (dup_slot, k3) = keys_on(&cluster, 0, 2, 1);
         let dup = &k3[0];
         n0.cmd(&["SET", dup, "owner's"]).unwrap();
         plant_value(n1, &id[0], dup, "stray's");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use trib::slot::key_slot;
 
 use crate::harness::{backends_with_cluster, trib, trib_bin, Cluster};
-use crate::migrate_support::{ids, slot_map, Router};
+use crate::migrate_support::{assert_keys_intact, ids, slot_map};
 
 /// Slots (the lowest ones of node 0) that get keys, and keys per slot.
 const FILLED_SLOTS: usize = 400;
@@ -183,26 +183,7 @@ fn killed_reshard_is_repaired_by_fix_without_losing_a_key() {
                 "{}: check after fix: {check:?}",
                 backend.name()
             );
-            let mut router = Router::new(&cluster);
-            for k in &keys {
-                let v: Option<String> = redis::from_redis_value(
-                    &router
-                        .run(k.as_bytes(), redis::cmd("GET").arg(k))
-                        .unwrap_or_else(|e| panic!("GET {k}: {e}")),
-                )
-                .unwrap();
-                assert_eq!(v, Some(format!("v-{k}")), "{}: key {k}", backend.name());
-            }
-            let total: usize = cluster
-                .nodes
-                .iter()
-                .map(|n| {
-                    redis::cmd("DBSIZE")
-                        .query::<usize>(&mut n.client())
-                        .unwrap()
-                })
-                .sum();
-            assert_eq!(total, keys.len(), "{}: no key duplicated", backend.name());
+            assert_keys_intact(&cluster, &keys, backend.name());
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::harness::{backends_with_cluster, trib, Cluster};
 use crate::migrate_kill::{
     reshard_between_and_kill, run_and_kill, tags_for_lowest_slots, KillPoint,
 };
-use crate::migrate_support::{ids, Router};
+use crate::migrate_support::{assert_keys_intact, ids};
 
 const KILL_ROUNDS: usize = 20;
 const KEYS_PER_SLOT: usize = 8;
@@ -83,35 +83,10 @@ fn reshard_killed_at_random_moments_is_repaired_by_one_fix_each_time() {
                 "{} round {round} ({point:?}): check after fix: {check:?}",
                 backend.name()
             );
-            let mut router = Router::new(&cluster);
-            for k in &keys {
-                let v: Option<String> = redis::from_redis_value(
-                    &router
-                        .run(k.as_bytes(), redis::cmd("GET").arg(k))
-                        .unwrap_or_else(|e| panic!("GET {k}: {e}")),
-                )
-                .unwrap();
-                assert_eq!(
-                    v,
-                    Some(format!("v-{k}")),
-                    "{} round {round} ({point:?}): key {k}",
-                    backend.name()
-                );
-            }
-            let total: usize = cluster
-                .nodes
-                .iter()
-                .map(|n| {
-                    redis::cmd("DBSIZE")
-                        .query::<usize>(&mut n.client())
-                        .unwrap()
-                })
-                .sum();
-            assert_eq!(
-                total,
-                keys.len(),
-                "{} round {round}: no key duplicated",
-                backend.name()
+            assert_keys_intact(
+                &cluster,
+                &keys,
+                &format!("{} round {round} ({point:?})", backend.name()),
             );
         }
         eprintln!(

@@ -239,3 +239,28 @@ pub fn ids(cluster: &Cluster) -> Vec<String> {
 pub fn slots_of(cluster: &Cluster, port: u16) -> usize {
     slot_map(cluster).iter().filter(|&&p| p == port).count()
 }
+
+/// Every key reads back through its owner as `v-<key>`, and the cluster holds no other key (no
+/// copy left on a second master). `what` names the round in failures.
+pub fn assert_keys_intact(cluster: &Cluster, keys: &[String], what: &str) {
+    let mut router = Router::new(cluster);
+    for k in keys {
+        let v: Option<String> = redis::from_redis_value(
+            &router
+                .run(k.as_bytes(), redis::cmd("GET").arg(k))
+                .unwrap_or_else(|e| panic!("GET {k}: {e}")),
+        )
+        .unwrap();
+        assert_eq!(v, Some(format!("v-{k}")), "{what}: key {k}");
+    }
+    let total: usize = cluster
+        .nodes
+        .iter()
+        .map(|n| {
+            redis::cmd("DBSIZE")
+                .query::<usize>(&mut n.client())
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total, keys.len(), "{what}: no key duplicated");
+}
