@@ -314,6 +314,11 @@ fn build(mut c: Collected) -> Translated {
             "[ERR] Wrong number of arguments for specified --cluster sub command".into(),
         );
     }
+    if sub == "import" && !c.cluster.iter().any(|(name, _)| name == "--cluster-from") {
+        return Translated::Refuse(
+            "[ERR] Option '--cluster-from' is required for subcommand 'import'.".into(),
+        );
+    }
     if c.stdin_arg {
         let mut text = String::new();
         let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text);
@@ -537,6 +542,12 @@ mod tests {
             translate(&words("redis-cli --cluster check a:1 --cluster-bogus")),
             Translated::Refuse(
                 "Unrecognized option or bad number of args for: '--cluster-bogus'".into()
+            )
+        );
+        assert_eq!(
+            translate(&words("redis-cli --cluster import a:1")),
+            Translated::Refuse(
+                "[ERR] Option '--cluster-from' is required for subcommand 'import'.".into()
             )
         );
         assert_eq!(translate(&words("redis-cli --cluster")), Translated::Usage);

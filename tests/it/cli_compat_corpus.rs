@@ -110,6 +110,9 @@ pub const TOO_FEW_MASTERS_TEXT: Differs =
     Stdout("create with fewer than 3 masters: trib's one stderr line, nothing on stdout");
 pub const MOVES_TEXT: Differs = DOTS;
 pub const VERSION_TEXT: Differs = Stdout("trib prints its own version");
+pub const IMPORT_SOURCE_FIRST: Differs = Stdout(
+    "import checks the source before the cluster: an unreachable source stops it before the check",
+);
 pub const NEWER_FLAGS_EXIT: Differs = Exit(
     1,
     0,
@@ -139,7 +142,11 @@ pub const CORPUS: &[Case] = &[
     case("--cluster set-timeout {A}", Shared),
     case("--cluster call {A}", Shared),
     case("--cluster backup {A}", Shared),
+    case("--cluster backup {DEAD} {DIR}", Setup::None),
     case("--cluster import", Setup::None),
+    case("--cluster import {A}", Shared),
+    case("--cluster import {A} --cluster-from nohostport", Shared),
+    case("--cluster import {A} --cluster-from {DEAD}", Shared).differs(&[IMPORT_SOURCE_FIRST]),
     case("--cluster check {A} --cluster-bogus", Shared),
     case("--cluster check {A} --cluster info {A}", Shared),
     case("--cluster call {A} CONFIG SET x -1", Shared),
