@@ -8,7 +8,7 @@ pub enum ExitCode {
     Success = 0,
     /// The cluster has a problem or the operation failed.
     Failure = 1,
-    /// Usage error: bad arguments, or a subcommand that is not built yet.
+    /// Usage error: bad arguments (exit 1 instead in the redis-cli spelling, see `main`).
     Usage = 2,
     /// Interrupted by the user (Ctrl-C) or a prompt was aborted by a signal.
     Interrupted = 130,
