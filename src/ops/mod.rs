@@ -76,4 +76,3 @@ pub async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::Demo(args) => Box::pin(demo::run(&args, &ctx)).await,
     }
 }
-
