@@ -58,6 +58,26 @@ pub struct FailedKey {
     pub reason: String,
 }
 
+/// Counts one key and keeps its name while fewer than `KEEP_NAMES` are kept (import's skipped
+/// keys, restore's existing ones).
+pub fn count_key(count: &mut u64, names: &mut Vec<String>, key: &[u8]) {
+    *count += 1;
+    if names.len() < KEEP_NAMES {
+        names.push(show_key(key));
+    }
+}
+
+/// Counts one failed key and keeps it, with why, while fewer than `KEEP_NAMES` are kept.
+pub fn count_failure(count: &mut u64, failures: &mut Vec<FailedKey>, key: &[u8], reason: &str) {
+    *count += 1;
+    if failures.len() < KEEP_NAMES {
+        failures.push(FailedKey {
+            key: show_key(key),
+            reason: reason.to_string(),
+        });
+    }
+}
+
 /// What happened so far; exact counts, names bounded by `KEEP_NAMES`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Tally {
@@ -80,19 +100,10 @@ impl Tally {
         self.imported + self.skipped + self.failed + self.vanished
     }
     fn skip(&mut self, key: &[u8]) {
-        self.skipped += 1;
-        if self.skipped_keys.len() < KEEP_NAMES {
-            self.skipped_keys.push(show_key(key));
-        }
+        count_key(&mut self.skipped, &mut self.skipped_keys, key);
     }
     fn fail(&mut self, key: &[u8], reason: &str) {
-        self.failed += 1;
-        if self.failed_keys.len() < KEEP_NAMES {
-            self.failed_keys.push(FailedKey {
-                key: show_key(key),
-                reason: reason.to_string(),
-            });
-        }
+        count_failure(&mut self.failed, &mut self.failed_keys, key, reason);
     }
 }
 

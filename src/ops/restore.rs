@@ -19,17 +19,15 @@ use tokio::sync::mpsc;
 use crate::cli::RestoreArgs;
 use crate::cluster::conn::{describe, ConnectOptions, NodeConn};
 use crate::exit::{ExitCode, Fail};
-use crate::migrate::conflict::show_key;
 use crate::ops::backup::{rdb_file_name, BackupNode, NODES_JSON};
 use crate::ops::common::{check_section, load_view, parse_addr};
+use crate::ops::import_batches::{count_failure, count_key, FailedKey};
 use crate::ops::Context;
 use crate::output::Answer;
 use crate::rdb::file::Walker;
 use crate::rdb::payload::frame_into;
 use crate::slot::{key_slot, SLOT_COUNT};
 
-/// Key names kept for the report (the counts are always exact).
-const KEEP_NAMES: usize = 100;
 /// Names printed in the human report.
 const SHOW_NAMES: usize = 10;
 /// Batches on the wire per master at once (the next is written while one is answered).
@@ -59,27 +57,12 @@ struct Tally {
     failed_keys: Vec<FailedKey>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct FailedKey {
-    key: String,
-    reason: String,
-}
-
 impl Tally {
     fn exists(&mut self, key: &[u8]) {
-        self.existing += 1;
-        if self.existing_keys.len() < KEEP_NAMES {
-            self.existing_keys.push(show_key(key));
-        }
+        count_key(&mut self.existing, &mut self.existing_keys, key);
     }
     fn fail(&mut self, key: &[u8], reason: &str) {
-        self.failed += 1;
-        if self.failed_keys.len() < KEEP_NAMES {
-            self.failed_keys.push(FailedKey {
-                key: show_key(key),
-                reason: reason.to_string(),
-            });
-        }
+        count_failure(&mut self.failed, &mut self.failed_keys, key, reason);
     }
 }
 
