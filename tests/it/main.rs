@@ -31,6 +31,7 @@ mod node_basics;
 mod node_cluster;
 mod node_cluster_redis_cli;
 mod node_dump;
+mod node_failover;
 mod node_oracle;
 mod node_oracle_types;
 mod tls;

@@ -23,10 +23,6 @@ pub type SharedCluster = Arc<Mutex<ClusterState>>;
 pub trait ClusterHost: Send + Sync + 'static {
     /// Deletes every key of these slots (lost to a newer owner); may run asynchronously.
     fn delete_keys_in_slots(&self, slots: Vec<Slot>);
-    /// The replication offset to advertise.
-    fn repl_offset(&self) -> u64 {
-        0
-    }
     /// Copies settings that may change at runtime (CONFIG SET) into the cluster config.
     fn refresh_config(&self, _cfg: &mut super::state::ClusterConfig) {}
 }
@@ -80,10 +76,10 @@ async fn cron_loop(shared: SharedCluster, host: Arc<dyn ClusterHost>) {
     loop {
         tick.tick().await;
         iteration += 1;
-        let offset = host.repl_offset();
         let t0 = std::time::Instant::now();
         let mut st = lock(&shared);
         let waited = t0.elapsed();
+        let offset = st.repl.offset();
         st.me_mut().repl_offset = offset;
         if iteration.is_multiple_of(10) {
             let mut cfg = st.config.clone();

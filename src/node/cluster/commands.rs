@@ -481,46 +481,20 @@ pub fn reset(st: &mut ClusterState, hard: bool, keys: &mut dyn Keys) {
 }
 
 fn failover(st: &mut ClusterState, a: &[Bytes]) -> Reply {
+    use super::manual_failover::{start, Mode};
     if a.len() > 1 {
         return Reply::syntax();
     }
-    let mode = a.first().map(|x| x.to_ascii_lowercase());
-    let takeover = match mode.as_deref() {
-        None => false,
-        Some(b"force") => false,
-        Some(b"takeover") => true,
+    let mode = match a.first().map(|x| x.to_ascii_lowercase()).as_deref() {
+        None => Mode::Default,
+        Some(b"force") => Mode::Force,
+        Some(b"takeover") => Mode::Takeover,
         Some(_) => return Reply::syntax(),
     };
-    if st.i_am_master() {
-        return Reply::err("You should send CLUSTER FAILOVER to a replica");
+    match start(st, mode) {
+        Ok(()) => Reply::ok(),
+        Err(e) => Reply::err(e),
     }
-    let Some(master) = st.my_master().filter(|m| st.nodes.contains_key(m)) else {
-        return Reply::err("I'm a replica but my master is unknown to me");
-    };
-    if !takeover {
-        // Elections (default and FORCE) belong to the failover work that is not built yet.
-        return Reply::err(
-            "Failover elections are not supported by trib-node yet; use CLUSTER FAILOVER TAKEOVER",
-        );
-    }
-    epochs::bump_without_consensus(st);
-    let me = st.myself;
-    for s in Slot::all() {
-        if st.owner(s) == Some(master) {
-            st.add_slot(s, me);
-        }
-    }
-    let m = st.me_mut();
-    m.flags &= !flags::SLAVE;
-    m.flags |= flags::MASTER;
-    m.master = None;
-    if let Some(old) = st.nodes.get_mut(&master) {
-        old.flags &= !flags::MASTER;
-        old.flags |= flags::SLAVE;
-        old.master = Some(me);
-    }
-    st.broadcast_pong_needed = true;
-    changed(st)
 }
 
 fn links(st: &ClusterState) -> Reply {

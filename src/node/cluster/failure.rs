@@ -1,12 +1,14 @@
 //! Failure detection (§4.7): the 100 ms cron's pings and PFAIL marking, handshake expiry,
 //! failure reports turning PFAIL into FAIL (and the FAIL broadcast), and clearing FAIL when a
-//! node is reachable again. Failover itself is a later piece and starts from these flags.
+//! node is reachable again; the cron then hands over to failover (`election`,
+//! `manual_failover`) and replica migration, which start from these flags.
 
 use rand::seq::SliceRandom;
 
 use super::bus_msg::{self as msg, flags, Body, Message, NodeName};
 use super::gossip_out::{broadcast, broadcast_pong, header, send_ping};
 use super::state::{now_ms, ClusterState};
+use super::{election, manual_failover, replica_migration};
 
 /// Failure reports older than this many node timeouts are ignored.
 const FAIL_REPORT_VALIDITY_MULT: u64 = 2;
@@ -146,6 +148,18 @@ pub fn cron(st: &mut ClusterState, iteration: u64) -> Vec<NodeName> {
             st.nodes.get_mut(name).unwrap().flags |= flags::PFAIL;
             update = true;
         }
+    }
+    let nofailover = if st.config.replica_no_failover {
+        flags::NOFAILOVER
+    } else {
+        0
+    };
+    let me = st.me_mut();
+    me.flags = (me.flags & !flags::NOFAILOVER) | nofailover;
+    manual_failover::cron(st);
+    if st.me().is_replica() {
+        election::handle_replica_failover(st);
+        replica_migration::cron(st);
     }
     if update || !st.state_ok {
         st.update_state();

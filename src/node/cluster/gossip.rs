@@ -4,8 +4,7 @@
 
 use bytes::Bytes;
 
-use super::bus_msg::{self as msg, flags, Body, Gossip, Header, Message, NodeName};
-use super::epochs;
+use super::bus_msg::{self as msg, flags, Body, Gossip, Header, Message, NodeName, MFLAG_PAUSED};
 pub use super::failure::cron;
 use super::failure::{clear_failure_if_needed, mark_failing_if_needed};
 use super::gossip_out::send_update;
@@ -13,6 +12,7 @@ pub use super::gossip_out::{
     broadcast_pong, build_ping, encode_counted, header, send_ping, send_to,
 };
 use super::state::{now_ms, ClusterNode, ClusterState};
+use super::{election, epochs, manual_failover, voting};
 use crate::slot::{Slot, SlotSet};
 
 /// Which link a message arrived on.
@@ -70,6 +70,9 @@ fn update_address_if_needed(
     n.flags &= !flags::NOADDR;
     cnotice!("Address updated for node {name}, now {}:{}", n.ip, n.port);
     st.save_needed = true;
+    if st.my_master() == Some(*name) {
+        st.follow_my_master();
+    }
     true
 }
 
@@ -238,6 +241,8 @@ pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome
                 st.current_epoch = h.current_epoch;
                 st.save_needed = true;
             }
+            let paused = h.mflags[0] & MFLAG_PAUSED != 0;
+            manual_failover::on_master_header(st, &s, paused, h.offset);
         }
     }
     let is_ping_like = matches!(kind, msg::TYPE_PING | msg::TYPE_PONG | msg::TYPE_MEET);
@@ -431,8 +436,26 @@ pub fn process(st: &mut ClusterState, m: &Message, ctx: &mut LinkCtx) -> Outcome
             st.save_needed = true;
             out.dirty_slots = update_slots_config(st, name, *config_epoch, slots);
         }
+        Body::Empty if kind == msg::TYPE_FAILOVER_AUTH_REQUEST => {
+            if let Err(why) = voting::vote_if_needed(st, h) {
+                if !why.is_empty() {
+                    cnotice!("{why}");
+                }
+            }
+        }
+        Body::Empty
+            if kind == msg::TYPE_FAILOVER_AUTH_ACK
+                && election::count_vote(st, &s, h.current_epoch) =>
+        {
+            election::handle_replica_failover(st);
+        }
+        Body::Empty if kind == msg::TYPE_MFSTART => {
+            if let Some(ping) = manual_failover::on_mfstart(st, &s) {
+                out.reply = Some(encode_counted(st, &ping));
+            }
+        }
         _ => {
-            // PUBLISH, failover votes, MFSTART, MODULE: not acted on by this node yet.
+            // PUBLISH and MODULE: not acted on by this node.
         }
     }
     out
@@ -444,11 +467,13 @@ fn apply_role(st: &mut ClusterState, s: &NodeName, h: &Header) {
         None => {
             let n = st.nodes.get_mut(s).unwrap();
             if !n.is_master() {
-                let old = n.master.take();
+                // Redis's clusterSetNodeAsMaster: a promoted replica is a replica-migration
+                // target (it took over a master that had replicas).
+                let had_master = n.master.take().is_some();
                 n.flags &= !flags::SLAVE;
                 n.flags |= flags::MASTER;
-                if let Some(old) = old.and_then(|o| st.nodes.get_mut(&o)) {
-                    old.flags |= flags::MIGRATE_TO;
+                if had_master {
+                    n.flags |= flags::MIGRATE_TO;
                 }
                 st.save_needed = true;
             }
@@ -466,6 +491,8 @@ fn apply_role(st: &mut ClusterState, s: &NodeName, h: &Header) {
             }
             if st.nodes.contains_key(&m) && st.nodes[s].master != Some(m) {
                 st.nodes.get_mut(s).unwrap().master = Some(m);
+                // A master that has a replica may receive migrating replicas later.
+                st.nodes.get_mut(&m).unwrap().flags |= flags::MIGRATE_TO;
                 st.save_needed = true;
             }
         }

@@ -5,7 +5,9 @@
 use bytes::Bytes;
 use rand::seq::SliceRandom;
 
-use super::bus_msg::{self as msg, flags, Body, Gossip, Header, Message, NodeName, PingExt};
+use super::bus_msg::{
+    self as msg, flags, Body, Gossip, Header, Message, NodeName, PingExt, MFLAG_PAUSED,
+};
 use super::state::{now_ms, ClusterNode, ClusterState};
 
 /// The header of every message we send (§4.2).
@@ -16,12 +18,16 @@ pub fn header(st: &ClusterState) -> Header {
     h.cport = st.config.announced_bus_port();
     h.current_epoch = st.current_epoch;
     h.config_epoch = st.my_epoch();
-    h.offset = me.repl_offset;
+    h.offset = st.repl.offset();
     h.myslots = st.claimed_slots();
     h.slaveof = if me.is_replica() { me.master } else { None };
     h.myip = st.config.announce_ip.clone();
     h.flags = me.flags;
     h.state = if st.state_ok { 0 } else { 1 };
+    if me.is_master() && st.mf.end != 0 {
+        // My replica is waiting for my offset while my writes are paused (manual failover).
+        h.mflags[0] |= MFLAG_PAUSED;
+    }
     h
 }
 
@@ -118,6 +124,14 @@ pub fn broadcast_pong(st: &mut ClusterState) {
     for to in broadcast_targets(st) {
         let m = build_ping(st, msg::TYPE_PONG);
         send_to(st, &to, &m);
+    }
+}
+
+/// A PONG to each of `to` that is linked (e.g. my sibling replicas before an election).
+pub fn broadcast_pong_to(st: &mut ClusterState, to: &[NodeName]) {
+    for name in to {
+        let m = build_ping(st, msg::TYPE_PONG);
+        send_to(st, name, &m);
     }
 }
 

@@ -177,8 +177,17 @@ impl ClusterHost for Host {
             cfg.allow_replica_migration = c.get_bool("cluster-allow-replica-migration");
             cfg.allow_reads_when_down = c.get_bool("cluster-allow-reads-when-down");
             cfg.preferred_endpoint = c.get("cluster-preferred-endpoint-type").to_string();
+            failover_settings(&c, cfg);
         }
     }
+}
+
+/// The settings elections and replica migration read (live, like Redis).
+fn failover_settings(c: &crate::node::config::Config, cfg: &mut ClusterConfig) {
+    cfg.replica_no_failover = c.get_bool("cluster-replica-no-failover");
+    cfg.migration_barrier = c.get_i64("cluster-migration-barrier").max(0) as u64;
+    cfg.validity_factor = c.get_i64("cluster-replica-validity-factor").max(0) as u64;
+    cfg.repl_ping_period = c.get_i64("repl-ping-replica-period").max(1) as u64;
 }
 
 fn cluster_config(shared: &Shared, port: u16) -> ClusterConfig {
@@ -187,7 +196,7 @@ fn cluster_config(shared: &Shared, port: u16) -> ClusterConfig {
         0 => port.wrapping_add(10000),
         p => p as u16,
     };
-    ClusterConfig {
+    let mut cfg = ClusterConfig {
         port,
         bus_port,
         node_timeout: c.get_i64("cluster-node-timeout").max(1) as u64,
@@ -199,7 +208,10 @@ fn cluster_config(shared: &Shared, port: u16) -> ClusterConfig {
         allow_replica_migration: c.get_bool("cluster-allow-replica-migration"),
         allow_reads_when_down: c.get_bool("cluster-allow-reads-when-down"),
         preferred_endpoint: c.get("cluster-preferred-endpoint-type").to_string(),
-    }
+        ..ClusterConfig::default()
+    };
+    failover_settings(&c, &mut cfg);
+    cfg
 }
 
 /// Holds an exclusive lock for the process lifetime so that two nodes never share one

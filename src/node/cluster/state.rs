@@ -4,11 +4,13 @@
 //! `nodes_conf`, rules for incoming messages in `gossip`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::bus_msg::{flags, NodeName};
+use super::replication_port::{NoReplication, ReplicationPort};
 use crate::slot::{Slot, SlotSet, SLOT_COUNT};
 
 /// Milliseconds since the Unix epoch.
@@ -37,6 +39,14 @@ pub struct ClusterConfig {
     pub allow_reads_when_down: bool,
     /// `ip`, `hostname` or `unknown-endpoint`.
     pub preferred_endpoint: String,
+    /// `cluster-replica-no-failover`: never start an automatic election.
+    pub replica_no_failover: bool,
+    /// `cluster-migration-barrier`: replicas a master keeps before one may migrate away.
+    pub migration_barrier: u64,
+    /// `cluster-replica-validity-factor` (0: any data age may fail over).
+    pub validity_factor: u64,
+    /// `repl-ping-replica-period`, in seconds (part of the data-age limit).
+    pub repl_ping_period: u64,
 }
 
 impl Default for ClusterConfig {
@@ -53,6 +63,10 @@ impl Default for ClusterConfig {
             allow_replica_migration: true,
             allow_reads_when_down: false,
             preferred_endpoint: "ip".into(),
+            replica_no_failover: false,
+            migration_barrier: 1,
+            validity_factor: 10,
+            repl_ping_period: 10,
         }
     }
 }
@@ -102,6 +116,8 @@ pub struct ClusterNode {
     pub fail_time: u64,
     pub voted_time: u64,
     pub repl_offset: u64,
+    /// Since when this master has had no working replica (replica migration), 0 if it has.
+    pub orphaned_time: u64,
     /// Masters that reported this node as failing, with the time of their last report.
     pub fail_reports: HashMap<NodeName, u64>,
     /// Our outbound bus link to this node, when connected.
@@ -127,6 +143,7 @@ impl ClusterNode {
             fail_time: 0,
             voted_time: 0,
             repl_offset: 0,
+            orphaned_time: 0,
             fail_reports: HashMap::new(),
             link: None,
         }
@@ -172,6 +189,36 @@ impl ClusterNode {
 /// Message counters per bus message type (CLUSTER INFO).
 pub const MSG_TYPES: usize = 11;
 
+/// My current (or last) election as a replica (§4.8.1).
+#[derive(Debug, Clone, Default)]
+pub struct Election {
+    /// When the election may start (past: started or expired); 0 = never scheduled.
+    pub auth_time: u64,
+    /// Votes received for `auth_epoch`.
+    pub auth_count: usize,
+    /// Whether the FAILOVER_AUTH_REQUEST went out.
+    pub auth_sent: bool,
+    pub auth_rank: usize,
+    /// The epoch I asked votes for.
+    pub auth_epoch: u64,
+    /// Why I cannot fail over, and when that was last logged (Redis logs it sparingly).
+    pub cant_reason: u8,
+    pub cant_logged_at: u64,
+}
+
+/// Manual failover state, on the replica that asked and on its master (§4.8.3).
+#[derive(Debug, Clone, Default)]
+pub struct ManualFailover {
+    /// Deadline; 0 = no manual failover in progress.
+    pub end: u64,
+    /// Replica side: my master's offset is reached, the election may start.
+    pub can_start: bool,
+    /// Master side: the replica that asked.
+    pub replica: Option<NodeName>,
+    /// Replica side: my master's offset taken from its first PAUSED header.
+    pub master_offset: Option<u64>,
+}
+
 pub struct ClusterState {
     pub myself: NodeName,
     pub nodes: HashMap<NodeName, ClusterNode>,
@@ -203,6 +250,10 @@ pub struct ClusterState {
     /// When the cluster state last became fail while I was in a minority (rejoin delay).
     pub among_minority_time: u64,
     pub next_link_id: u64,
+    pub election: Election,
+    pub mf: ManualFailover,
+    /// Data replication as elections see it (offsets, promote, follow).
+    pub repl: Arc<dyn ReplicationPort>,
     save_generation: u64,
     /// (currentEpoch, my configEpoch, lastVoteEpoch) at the last save: a change needs fsync.
     saved_epochs: (u64, u64, u64),
@@ -242,6 +293,9 @@ impl ClusterState {
             start_time: now_ms(),
             among_minority_time: 0,
             next_link_id: 1,
+            election: Election::default(),
+            mf: ManualFailover::default(),
+            repl: Arc::new(NoReplication),
             save_generation: 0,
             saved_epochs: (0, 0, 0),
         }
@@ -404,9 +458,9 @@ impl ClusterState {
         self.banned.contains_key(name)
     }
 
-    /// Makes me a replica of `master`: drops my MASTER flag and all my marks.
+    /// Makes me a replica of `master` (Redis's clusterSetMaster): drops my MASTER flag and
+    /// all my marks, aborts a manual failover, and tells replication to follow it.
     pub fn set_my_master(&mut self, master: NodeName) {
-        let me = self.myself;
         let n = self.me_mut();
         n.flags &= !(flags::MASTER | flags::MIGRATE_TO);
         n.flags |= flags::SLAVE;
@@ -414,10 +468,55 @@ impl ClusterState {
         self.migrating.clear();
         self.importing.clear();
         if let Some(m) = self.nodes.get_mut(&master) {
-            let _ = me;
+            // A master that has (had) a replica is a target for replica migration.
             m.flags |= flags::MIGRATE_TO;
         }
+        self.reset_manual_failover();
+        self.follow_my_master();
         self.save_needed = true;
+    }
+
+    /// Points replication at my master's current address (no-op as a master or when the
+    /// address is not known yet).
+    pub fn follow_my_master(&self) {
+        let me = self.me();
+        if !me.is_replica() {
+            return;
+        }
+        if let Some(m) = me.master.and_then(|m| self.nodes.get(&m)) {
+            if !m.ip.is_empty() && m.port != 0 {
+                self.repl.follow(m.name, &m.ip, m.port);
+            }
+        }
+    }
+
+    /// Makes me a master (Redis's clusterSetNodeAsMaster(myself) + replicationUnsetMaster):
+    /// my slots are unchanged, replication is told to promote, keeping the data.
+    pub fn set_me_as_master(&mut self) {
+        if self.i_am_master() {
+            return;
+        }
+        let n = self.me_mut();
+        n.flags &= !flags::SLAVE;
+        n.flags |= flags::MASTER;
+        n.master = None;
+        self.repl.promote();
+        self.save_needed = true;
+    }
+
+    /// Installs the real replication port; when I am already a replica it starts following.
+    pub fn set_replication(&mut self, port: Arc<dyn ReplicationPort>) {
+        self.repl = port;
+        self.me_mut().repl_offset = self.repl.offset();
+        self.follow_my_master();
+    }
+
+    /// Ends a manual failover on either side (a paused master resumes writes).
+    pub fn reset_manual_failover(&mut self) {
+        if self.mf.replica.is_some() {
+            self.repl.pause_writes(0);
+        }
+        self.mf = ManualFailover::default();
     }
 
     /// Recomputes `state_ok` and `size` (§4.7 cluster state), in Redis's order: a master
