@@ -431,4 +431,12 @@ fn mixed_cluster_survives_a_trib_node_master_and_a_redis_master_dying() {
         );
         trib_check_with_dead_node(survivors[0], &cluster.nodes[dead]);
     }
+    // 2. Both old masters come back and follow their successors, each of the other kind.
+    cluster.nodes[0].restart(true);
+    cluster.nodes[1].restart(true);
+    let all: Vec<&Node> = cluster.nodes.iter().collect();
+    let ids: Vec<String> = all.iter().map(|n| n.myid()).collect();
+    wait_rejoined(&all, &ids[0], &ids[3]);
+    wait_rejoined(&all, &ids[1], &ids[4]);
+    trib_check_ok(&cluster.nodes[2]);
 }

@@ -229,3 +229,106 @@ pub fn replace_my_master(st: &mut ClusterState) {
     broadcast_pong(st);
     st.reset_manual_failover();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::cluster::replication_port::ReplicationPort;
+    use crate::node::cluster::state::{ClusterConfig, ClusterNode};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    const M: NodeName = NodeName([b'm'; 40]);
+    const A: NodeName = NodeName([b'a'; 40]);
+    const B: NodeName = NodeName([b'b'; 40]);
+    const C: NodeName = NodeName([b'c'; 40]);
+
+    #[derive(Default)]
+    struct FakeRepl {
+        offset: AtomicU64,
+        promoted: AtomicBool,
+    }
+    impl ReplicationPort for FakeRepl {
+        fn offset(&self) -> u64 {
+            self.offset.load(Ordering::SeqCst)
+        }
+        fn promote(&self) {
+            self.promoted.store(true, Ordering::SeqCst);
+        }
+        fn follow(&self, _: NodeName, _: &str, _: u16) {}
+    }
+
+    /// I replicate M (slots 0-99, failed); A and B are masters with slots; C is my sibling.
+    fn replica(offset: u64) -> (ClusterState, Arc<FakeRepl>) {
+        let mut st = ClusterState::new(ClusterConfig::default());
+        st.start_time = 0;
+        for (name, first) in [(M, 0), (A, 100), (B, 200)] {
+            let mut n = ClusterNode::new(name, flags::MASTER);
+            n.config_epoch = 1;
+            st.add_node(n);
+            for s in first..first + 100 {
+                st.add_slot(Slot::new(s).unwrap(), name);
+            }
+        }
+        let mut c = ClusterNode::new(C, flags::SLAVE);
+        c.master = Some(M);
+        c.repl_offset = 50;
+        st.add_node(c);
+        st.set_my_master(M);
+        let repl = Arc::new(FakeRepl::default());
+        repl.offset.store(offset, Ordering::SeqCst);
+        st.set_replication(repl.clone());
+        st.nodes.get_mut(&M).unwrap().flags |= flags::FAIL;
+        st.update_state();
+        (st, repl)
+    }
+
+    #[test]
+    fn rank_counts_siblings_with_a_greater_offset() {
+        assert_eq!(rank(&replica(10).0), 1);
+        assert_eq!(rank(&replica(50).0), 0);
+        let (mut st, _) = replica(10);
+        st.nodes.get_mut(&C).unwrap().flags |= flags::NOFAILOVER;
+        assert_eq!(rank(&st), 0);
+    }
+
+    #[test]
+    fn election_waits_its_delay_then_wins_with_a_majority_of_masters() {
+        let (mut st, repl) = replica(10);
+        handle_replica_failover(&mut st);
+        let delay = st.election.auth_time - now_ms();
+        // 500 + random(0..500) + rank 1 × 1000
+        assert!((1400..2000).contains(&delay), "{delay}");
+        assert!(!st.election.auth_sent);
+        st.election.auth_time = now_ms();
+        handle_replica_failover(&mut st);
+        assert!(st.election.auth_sent);
+        let epoch = st.election.auth_epoch;
+        assert_eq!(st.current_epoch, epoch);
+        // A replica's ack and an old-epoch ack do not count; two masters of three win.
+        assert!(!count_vote(&mut st, &C, epoch));
+        assert!(!count_vote(&mut st, &A, epoch - 1));
+        assert!(count_vote(&mut st, &A, epoch));
+        handle_replica_failover(&mut st);
+        assert!(st.me().is_replica());
+        assert!(count_vote(&mut st, &B, epoch));
+        handle_replica_failover(&mut st);
+        assert!(st.i_am_master());
+        assert!(repl.promoted.load(Ordering::SeqCst));
+        assert_eq!(st.me().config_epoch, epoch);
+        assert_eq!(st.slot_count(&st.myself), 100);
+        assert_eq!(st.slot_count(&M), 0);
+    }
+
+    #[test]
+    fn no_election_for_a_live_master_or_with_replica_no_failover() {
+        let (mut st, _) = replica(10);
+        st.nodes.get_mut(&M).unwrap().flags &= !flags::FAIL;
+        handle_replica_failover(&mut st);
+        assert_eq!(st.election.auth_time, 0);
+        let (mut st, _) = replica(10);
+        st.config.replica_no_failover = true;
+        handle_replica_failover(&mut st);
+        assert_eq!(st.election.auth_time, 0);
+    }
+}

@@ -122,3 +122,61 @@ pub fn cron(st: &mut ClusterState) {
         check_offset(st);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::cluster::bus_msg::flags;
+    use crate::node::cluster::state::{ClusterConfig, ClusterNode};
+    use crate::slot::Slot;
+
+    const M: NodeName = NodeName([b'm'; 40]);
+
+    #[test]
+    fn the_replica_waits_for_the_paused_masters_offset() {
+        let mut st = ClusterState::new(ClusterConfig::default());
+        st.add_node(ClusterNode::new(M, flags::MASTER));
+        st.add_slot(Slot::new(0).unwrap(), M);
+        st.set_my_master(M);
+        // Not linked to my master: the default mode refuses, FORCE would not.
+        assert_eq!(
+            start(&mut st, Mode::Default).unwrap_err(),
+            "Master is down or failed, please use CLUSTER FAILOVER FORCE"
+        );
+        st.mf.end = now_ms() + MF_TIMEOUT_MS;
+        // A header without PAUSED, or from another node, sets nothing.
+        on_master_header(&mut st, &M, false, 0);
+        on_master_header(&mut st, &NodeName([b'x'; 40]), true, 0);
+        assert_eq!(st.mf.master_offset, None);
+        // My offset (0, no replication) is behind 7: keep waiting.
+        on_master_header(&mut st, &M, true, 7);
+        assert_eq!(st.mf.master_offset, Some(7));
+        assert!(!st.mf.can_start);
+        st.mf.master_offset = None;
+        on_master_header(&mut st, &M, true, 0);
+        assert!(st.mf.can_start);
+        // The time limit resets everything.
+        st.mf.end = 1;
+        cron(&mut st);
+        assert_eq!(st.mf.end, 0);
+        assert!(!st.mf.can_start);
+    }
+
+    #[test]
+    fn a_master_accepts_mfstart_only_from_its_own_replica() {
+        let mut st = ClusterState::new(ClusterConfig::default());
+        let me = st.myself;
+        let mut r = ClusterNode::new(M, flags::SLAVE);
+        r.master = Some(NodeName([b'o'; 40]));
+        st.add_node(r);
+        assert!(on_mfstart(&mut st, &M).is_none());
+        st.nodes.get_mut(&M).unwrap().master = Some(me);
+        let ping = on_mfstart(&mut st, &M).unwrap();
+        assert_eq!(st.mf.replica, Some(M));
+        // Every header now says PAUSED.
+        assert_ne!(
+            ping.header.mflags[0] & crate::node::cluster::bus_msg::MFLAG_PAUSED,
+            0
+        );
+    }
+}

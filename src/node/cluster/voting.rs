@@ -80,3 +80,79 @@ pub fn vote_if_needed(st: &mut ClusterState, request: &Header) -> Result<(), Str
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::cluster::bus_msg::{flags, NodeName};
+    use crate::node::cluster::state::{ClusterConfig, ClusterNode};
+    use crate::slot::{Slot, SlotSet};
+
+    const M: NodeName = NodeName([b'm'; 40]);
+    const R: NodeName = NodeName([b'r'; 40]);
+
+    /// I am a master of slot 0; M (epoch 2, slot 1) has failed; R replicates M.
+    fn voter() -> ClusterState {
+        let mut st = ClusterState::new(ClusterConfig::default());
+        let me = st.myself;
+        st.add_slot(Slot::new(0).unwrap(), me);
+        st.me_mut().config_epoch = 1;
+        let mut m = ClusterNode::new(M, flags::MASTER | flags::FAIL);
+        m.config_epoch = 2;
+        st.add_node(m);
+        st.add_slot(Slot::new(1).unwrap(), M);
+        let mut r = ClusterNode::new(R, flags::SLAVE);
+        r.master = Some(M);
+        st.add_node(r);
+        st.current_epoch = 3;
+        st
+    }
+
+    fn request(current_epoch: u64) -> Header {
+        let mut h = Header::new(R);
+        h.current_epoch = current_epoch;
+        h.config_epoch = 2;
+        h.myslots = [Slot::new(1).unwrap()].into_iter().collect::<SlotSet>();
+        h
+    }
+
+    #[test]
+    fn one_vote_per_epoch_and_not_twice_per_master_within_two_timeouts() {
+        let mut st = voter();
+        assert!(vote_if_needed(&mut st, &request(3)).is_ok());
+        assert_eq!(st.last_vote_epoch, 3);
+        let again = vote_if_needed(&mut st, &request(3)).unwrap_err();
+        assert!(again.contains("already voted for epoch 3"), "{again}");
+        st.current_epoch = 4;
+        let soon = vote_if_needed(&mut st, &request(4)).unwrap_err();
+        assert!(soon.contains("can't vote about this master"), "{soon}");
+        st.nodes.get_mut(&M).unwrap().voted_time = 0;
+        assert!(vote_if_needed(&mut st, &request(4)).is_ok());
+    }
+
+    #[test]
+    fn refuses_stale_epochs_live_masters_and_slotless_voters() {
+        let mut st = voter();
+        assert!(vote_if_needed(&mut st, &request(2))
+            .unwrap_err()
+            .contains("reqEpoch (2) < curEpoch(3)"));
+        // A newer owner of the claimed slot: the requester's view is stale.
+        st.nodes.get_mut(&M).unwrap().config_epoch = 5;
+        assert!(vote_if_needed(&mut st, &request(3))
+            .unwrap_err()
+            .contains("slot 1 epoch (5) > reqEpoch (2)"));
+        st.nodes.get_mut(&M).unwrap().config_epoch = 2;
+        // Master up: only FORCEACK (manual failover) gets the vote.
+        st.nodes.get_mut(&M).unwrap().flags &= !flags::FAIL;
+        assert!(vote_if_needed(&mut st, &request(3))
+            .unwrap_err()
+            .contains("its master is up"));
+        let mut forced = request(3);
+        forced.mflags[0] |= MFLAG_FORCEACK;
+        assert!(vote_if_needed(&mut st, &forced).is_ok());
+        // Without slots I have no vote at all.
+        let mut st = voter();
+        st.del_slot(Slot::new(0).unwrap());
+        assert_eq!(vote_if_needed(&mut st, &request(3)), Err(String::new()));
+    }
+}
