@@ -440,3 +440,55 @@ fn mixed_cluster_survives_a_trib_node_master_and_a_redis_master_dying() {
     wait_rejoined(&all, &ids[1], &ids[4]);
     trib_check_ok(&cluster.nodes[2]);
 }
+
+#[test]
+fn a_spare_replica_migrates_to_an_orphaned_master() {
+    for backend in backends_with_cluster() {
+        let mut cluster = six_node_cluster(backend);
+        let (rich, _) = master_and_replica(&cluster, 0);
+        let (poor, poor_replica) = master_and_replica(&cluster, 1);
+        let t = timeout_setting();
+        let extra = [
+            ("cluster-node-timeout", t.as_str()),
+            ("repl-diskless-sync-delay", "0"),
+        ];
+        cluster
+            .nodes
+            .push(Node::start(backend, true, &extra, cluster.root.path()));
+        let (rich_id, poor_id) = (cluster.nodes[rich].myid(), cluster.nodes[poor].myid());
+        let spare = cluster.nodes[6].addr();
+        let run = trib(
+            &[
+                "add-node",
+                &spare,
+                &cluster.nodes[0].addr(),
+                "--replica",
+                "--master-id",
+                &rich_id,
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        let all: Vec<&Node> = cluster.nodes.iter().collect();
+        wait_for(
+            "the spare replica to join",
+            Duration::from_secs(30),
+            &all,
+            || agree(&all).is_some_and(|v| v.values().filter(|l| l.master == rich_id).count() == 2),
+        );
+        // The poor master loses its only replica: one of the rich master's two moves over.
+        cluster.nodes[poor_replica].kill();
+        let survivors = others(&cluster, &[poor_replica]);
+        wait_for(
+            "a replica to migrate to the orphaned master",
+            Duration::from_secs(40),
+            &survivors,
+            || {
+                agree(&survivors).is_some_and(|v| {
+                    v.values().filter(|l| l.master == rich_id).count() == 1
+                        && v.values().filter(|l| l.master == poor_id).count() == 2
+                })
+            },
+        );
+    }
+}
