@@ -339,11 +339,11 @@ fn hung_master_is_replaced_and_demotes_itself_when_it_wakes_up() {
 }
 
 #[test]
-fn manual_failover_default_and_force_swap_master_and_replica() {
+fn manual_failover_default_force_and_takeover_swap_master_and_replica() {
     for backend in backends_with_cluster() {
         let cluster = six_node_cluster(backend);
         let all: Vec<&Node> = cluster.nodes.iter().collect();
-        for (nth, mode) in [(0, None), (2, Some("FORCE"))] {
+        for (nth, mode) in [(0, None), (2, Some("FORCE")), (1, Some("TAKEOVER"))] {
             let (m, r) = master_and_replica(&cluster, nth);
             let (old_id, new_id) = (cluster.nodes[m].myid(), cluster.nodes[r].myid());
             let slots = view(&cluster.nodes[m]).unwrap()[&old_id].slots.clone();
@@ -354,7 +354,7 @@ fn manual_failover_default_and_force_swap_master_and_replica() {
             wait_rejoined(&all, &old_id, &new_id);
         }
         // A master refuses, with Redis's words.
-        let (m, _) = master_and_replica(&cluster, 1);
+        let (m, _) = master_and_replica(&cluster, 0);
         let err = cluster.nodes[m].cmd(&["CLUSTER", "FAILOVER"]).unwrap_err();
         assert!(
             err.to_string()

@@ -446,12 +446,10 @@ fn meet(st: &mut ClusterState, a: &[Bytes]) -> Reply {
 /// CLUSTER RESET: forget everyone, unassign everything; HARD also zeroes epochs and renames me.
 pub fn reset(st: &mut ClusterState, hard: bool, keys: &mut dyn Keys) {
     if st.me().is_replica() {
-        let m = st.me_mut();
-        m.flags &= !flags::SLAVE;
-        m.flags |= flags::MASTER;
-        m.master = None;
+        st.set_me_as_master();
         keys.flush_all();
     }
+    st.reset_manual_failover();
     st.migrating.clear();
     st.importing.clear();
     for s in Slot::all() {

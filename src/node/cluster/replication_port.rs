@@ -2,7 +2,9 @@
 //! (my replication offset, how long my master has been silent) and what a role change must set
 //! in motion (promote, follow another master). The cluster state holds one port; the default
 //! keeps roles only, so elections work before (and without) data replication. It does not
-//! replicate anything itself.
+//! replicate anything itself. Install the real one with `ClusterState::set_replication`
+//! (through `hook::ClusterRuntime::of(shared).state`), which starts following at once when the
+//! node is already a replica.
 
 use super::bus_msg::NodeName;
 
