@@ -424,6 +424,17 @@ fn mixed_cluster_survives_a_trib_node_master_and_a_redis_master_dying() {
         let gone: Vec<usize> = if dead == 0 { vec![0] } else { vec![0, 1] };
         let survivors = others(&cluster, &gone);
         let took = wait_promoted(&survivors, &new_id, &slots, Duration::from_secs(30));
+        // Both kinds took the other kind's failure reports / FAIL broadcast.
+        wait_for(
+            "everyone to flag the dead master fail",
+            Duration::from_secs(30),
+            &survivors,
+            || {
+                survivors
+                    .iter()
+                    .all(|n| view(n).is_some_and(|v| v[&old_id].flags.iter().any(|f| f == "fail")))
+            },
+        );
         eprintln!(
             "mixed: {} master died, {} replica elected in {took:?}",
             cluster.nodes[dead].backend.name(),

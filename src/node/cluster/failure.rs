@@ -170,3 +170,71 @@ pub fn cron(st: &mut ClusterState, iteration: u64) -> Vec<NodeName> {
     }
     to_connect
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::cluster::state::{ClusterConfig, ClusterNode};
+    use crate::slot::Slot;
+
+    const A: NodeName = NodeName([b'a'; 40]);
+    const B: NodeName = NodeName([b'b'; 40]);
+    const X: NodeName = NodeName([b'x'; 40]);
+
+    /// Four masters with a slot each (me, A, B, X): quorum 3.
+    fn four_masters() -> ClusterState {
+        let mut st = ClusterState::new(ClusterConfig::default());
+        st.start_time = 0;
+        let me = st.myself;
+        st.add_slot(Slot::new(0).unwrap(), me);
+        for (i, n) in [A, B, X].into_iter().enumerate() {
+            st.add_node(ClusterNode::new(n, flags::MASTER));
+            st.add_slot(Slot::new(i as u16 + 1).unwrap(), n);
+        }
+        st.update_state();
+        st
+    }
+
+    #[test]
+    fn pfail_turns_fail_with_a_majority_of_fresh_master_reports() {
+        let mut st = four_masters();
+        assert_eq!(st.size, 4);
+        st.nodes.get_mut(&X).unwrap().flags |= flags::PFAIL;
+        let now = now_ms();
+        // me + A = 2 < 3
+        st.nodes.get_mut(&X).unwrap().fail_reports.insert(A, now);
+        mark_failing_if_needed(&mut st, &X);
+        assert!(!st.nodes[&X].failed());
+        // B's report is too old to count (validity 2 × node_timeout)
+        let stale = now - st.config.node_timeout * 2 - 1;
+        st.nodes.get_mut(&X).unwrap().fail_reports.insert(B, stale);
+        mark_failing_if_needed(&mut st, &X);
+        assert!(!st.nodes[&X].failed());
+        assert_eq!(st.nodes[&X].fail_reports.len(), 1);
+        st.nodes.get_mut(&X).unwrap().fail_reports.insert(B, now);
+        mark_failing_if_needed(&mut st, &X);
+        assert!(st.nodes[&X].failed() && !st.nodes[&X].timed_out());
+    }
+
+    #[test]
+    fn fail_clears_at_once_for_a_slotless_master_and_late_for_an_owner() {
+        let mut st = four_masters();
+        let x = st.nodes.get_mut(&X).unwrap();
+        x.flags |= flags::FAIL;
+        x.fail_time = now_ms();
+        clear_failure_if_needed(&mut st, &X);
+        assert!(
+            st.nodes[&X].failed(),
+            "an owner stays FAIL for 2 × node_timeout"
+        );
+        st.nodes.get_mut(&X).unwrap().fail_time = 1;
+        clear_failure_if_needed(&mut st, &X);
+        assert!(!st.nodes[&X].failed());
+        // Failed over: no slots left, cleared as soon as it answers.
+        st.nodes.get_mut(&X).unwrap().flags |= flags::FAIL;
+        st.nodes.get_mut(&X).unwrap().fail_time = now_ms();
+        st.del_slot(Slot::new(3).unwrap());
+        clear_failure_if_needed(&mut st, &X);
+        assert!(!st.nodes[&X].failed());
+    }
+}
