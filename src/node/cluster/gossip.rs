@@ -1,6 +1,8 @@
 //! What received bus messages mean (§4.5-4.6): applying a message to the state (handshake,
-//! epochs, roles, the slot update rule, UPDATE, gossip sections, failure reports, FAIL).
-//! Pure state logic: sockets are in `bus`, sending in `gossip_out`, the cron in `failure`.
+//! epochs, roles, the slot update rule, UPDATE, gossip sections, failure reports, FAIL), and
+//! handing failover messages (vote requests, votes, MFSTART) to `voting`, `election` and
+//! `manual_failover`. Pure state logic: sockets are in `bus`, sending in `gossip_out`, the
+//! cron in `failure`.
 
 use bytes::Bytes;
 
@@ -198,6 +200,9 @@ fn process_gossip(st: &mut ClusterState, sender: Option<NodeName>, gossip: &[Gos
                 n.cport = g.cport;
                 n.pport = g.pport;
                 n.flags &= !flags::NOADDR;
+                if st.my_master() == Some(g.name) {
+                    st.follow_my_master();
+                }
             }
         } else if sender.is_some() && g.flags & flags::NOADDR == 0 && !st.is_banned(&g.name) {
             // Only the role bits of a stranger's flags are trustworthy here.
