@@ -59,7 +59,10 @@ pub async fn run(args: &FailoverArgs, ctx: &Context) -> Result<ExitCode> {
         (Some(r), _) => {
             let replica = named_replica(&view, r)?;
             let old = old_master(&view, replica)?;
-            let facts = facts_of(&view, &[replica]).await.remove(0);
+            let mut facts = facts_of(&view, &[replica]).await.remove(0);
+            // nofailover only stops automatic failovers; a replica named by the operator may
+            // still be promoted by hand, as CLUSTER FAILOVER allows.
+            facts.nofailover = false;
             refuse_plain_if_unready(&old, &facts, mode)?;
             if let Some(why) = facts.excluded(mode) {
                 return Err(Fail::failure(format!(
@@ -98,7 +101,11 @@ pub async fn run(args: &FailoverArgs, ctx: &Context) -> Result<ExitCode> {
                         let link = if f.link_up { "up" } else { "down" };
                         format!("link {link}, offset {}", f.offset)
                     });
-                    out.line(&format!("    not chosen: {} ({}): {state}", r.addr, short_id(&r.id)));
+                    out.line(&format!(
+                        "    not chosen: {} ({}): {state}",
+                        r.addr,
+                        short_id(&r.id)
+                    ));
                 }
             }
             (replicas[i], old, Some((facts, why)))
@@ -127,9 +134,11 @@ pub async fn run(args: &FailoverArgs, ctx: &Context) -> Result<ExitCode> {
     let started = Instant::now();
     let mut cmd = vec!["CLUSTER", "FAILOVER"];
     cmd.extend(mode.word());
-    replica.conn.request(cmd.clone()).await.map_err(|e| {
-        Fail::failure(format!("{}: {}: {e}", replica.addr, cmd.join(" ")))
-    })?;
+    replica
+        .conn
+        .request(cmd.clone())
+        .await
+        .map_err(|e| Fail::failure(format!("{}: {}: {e}", replica.addr, cmd.join(" "))))?;
 
     out.step("Waiting for the cluster to agree on the new master...");
     let limit = Duration::from_millis(args.timeout);
@@ -387,11 +396,18 @@ fn no_candidate(view: &ClusterView, old: &OldMaster, facts: &[Facts], mode: Mode
     // Replicas the entry node lists that could not even be loaded.
     for s in &view.skipped {
         if entry_line(view, &s.id).is_some_and(|l| l.master_id.as_deref() == Some(&old.id)) {
-            why.push(format!("{} ({}) {}", s.addr, short_id(&s.id), skip_text(&s.reason)));
+            why.push(format!(
+                "{} ({}) {}",
+                s.addr,
+                short_id(&s.id),
+                skip_text(&s.reason)
+            ));
         }
     }
     let hint = if mode == Mode::Default && facts.iter().any(|f| f.excluded(Mode::Force).is_none()) {
         "; --force promotes a replica whose link is down"
+    } else if facts.iter().any(|f| f.nofailover) {
+        "; name a nofailover replica with --replica to promote it anyway"
     } else {
         ""
     };

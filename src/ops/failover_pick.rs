@@ -168,11 +168,9 @@ mod tests {
 
     #[test]
     fn parses_info_replication() {
-        let info = "# Replication\r\nrole:slave\r\nmaster_link_status:up\r\nslave_repl_offset:1234\r\n";
+        let info =
+            "# Replication\r\nrole:slave\r\nmaster_link_status:up\r\nslave_repl_offset:1234\r\n";
         assert_eq!(parse_replication(info), (true, 1234));
-        assert_eq!(
-            parse_replication("master_link_status:down\r\n"),
-            (false, 0)
-        );
+        assert_eq!(parse_replication("master_link_status:down\r\n"), (false, 0));
     }
 }
