@@ -120,6 +120,13 @@ pub async fn run(args: &FailoverArgs, ctx: &Context) -> Result<ExitCode> {
         )));
     }
 
+    let differ: Vec<String> = view.disagreeing().iter().map(|n| n.name()).collect();
+    if !differ.is_empty() {
+        out.warn(&format!(
+            "Nodes don't agree about the slots before the failover ({} differ): the wait for agreement will time out unless that is repaired (trib fix).",
+            differ.join(", ")
+        ));
+    }
     if mode != Mode::Default && !args.confirm.yes {
         confirm(ctx, replica, &old, mode)?;
     }
@@ -158,8 +165,20 @@ pub async fn run(args: &FailoverArgs, ctx: &Context) -> Result<ExitCode> {
         })
     };
     if !pending.is_empty() {
+        let done = view
+            .as_ref()
+            .and_then(|v| v.by_id(&replica.id))
+            .filter(|n| n.is_master())
+            .map(|n| {
+                format!(
+                    " ({} does report itself master of {} slots)",
+                    n.addr,
+                    n.slots.len()
+                )
+            })
+            .unwrap_or_default();
         let msg = format!(
-            "The failover was not confirmed within {} ms: {}.",
+            "The failover was not confirmed within {} ms: {}{done}.",
             args.timeout,
             pending.join("; ")
         );
@@ -466,12 +485,24 @@ async fn wait_agreed(
     let max_polls = limit.as_millis() / POLL.as_millis() + 2;
     let mut last = (None, vec!["nothing was checked".to_string()]);
     for _ in 0..max_polls {
-        last = match ClusterView::load(entry, &ctx.connect).await {
-            Ok(view) => {
+        // A node that stops answering must not stretch the wait past --timeout (a view load
+        // waits up to the 70 s response timeout); at least one full second per attempt.
+        let left = limit
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_secs(1));
+        last = match tokio::time::timeout(left, ClusterView::load(entry, &ctx.connect)).await {
+            Ok(Ok(view)) => {
                 let pending = pending(&view, new_id, old);
                 (Some(view), pending)
             }
-            Err(e) => (last.0, vec![format!("{entry} could not be loaded: {e}")]),
+            Ok(Err(e)) => (last.0, vec![format!("{entry} could not be loaded: {e}")]),
+            Err(_) => (
+                last.0,
+                vec![format!(
+                    "the cluster view from {entry} did not load in {} ms (a node does not answer)",
+                    left.as_millis()
+                )],
+            ),
         };
         if last.1.is_empty() || started.elapsed() >= limit {
             break;

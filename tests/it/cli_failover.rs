@@ -459,3 +459,88 @@ fn check_names_a_failed_node_while_it_is_down() {
         assert_eq!(dr["master_id"], omaster);
     }
 }
+
+#[test]
+fn failover_timeout_names_what_did_not_happen() {
+    for backend in backends_with_cluster() {
+        let cluster = cluster_with_keys(backend, &[]);
+        let ms = masters(&cluster);
+        let entry = cluster.nodes[ms[0]].addr();
+        let (m, third) = (ms[0], ms[2]);
+        let r = replica_of(&cluster, m);
+        // A disagreement the failover cannot end: the third master drops one of its slots
+        // locally, and every other node still believes it owns it.
+        let slot = own_line(&cluster.nodes[third])[8]
+            .split('-')
+            .next()
+            .unwrap()
+            .to_string();
+        cluster.nodes[third]
+            .cmd(&["CLUSTER", "DELSLOTS", &slot])
+            .unwrap();
+        let mid = cluster.nodes[m].myid();
+        let run = trib(
+            &[
+                "failover",
+                &entry,
+                "--master",
+                &mid,
+                "--takeover",
+                "--yes",
+                "--timeout",
+                "1500",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stdout
+                .contains("[WARNING] Nodes don't agree about the slots before the failover"),
+            "{run:?}"
+        );
+        let err = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("[ERR] The failover was not confirmed within 1500 ms: "))
+            .unwrap_or_else(|| panic!("no [ERR] line: {run:?}"));
+        assert!(
+            err.contains("nodes don't agree about the slots yet"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "{} does report itself master",
+                cluster.nodes[r].addr()
+            )),
+            "{err}"
+        );
+
+        // --json: one document saying what did not happen.
+        let rid = cluster.nodes[r].myid();
+        let run = trib(
+            &[
+                "failover",
+                &entry,
+                "--master",
+                &rid,
+                "--takeover",
+                "--yes",
+                "--timeout",
+                "500",
+                "--json",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 1, "{run:?}");
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+        assert_eq!(doc["ok"], false);
+        assert_eq!(doc["mode"], "takeover");
+        assert!(
+            doc["error"].as_str().unwrap().contains("don't agree"),
+            "{doc}"
+        );
+        cluster.nodes[third]
+            .cmd(&["CLUSTER", "ADDSLOTS", &slot])
+            .unwrap();
+    }
+}
