@@ -12,6 +12,8 @@ pub mod del_node;
 pub mod demo;
 pub mod failover;
 pub mod failover_pick;
+pub mod failover_target;
+pub mod failover_wait;
 pub mod fix;
 pub mod generate;
 pub mod import;
