@@ -29,7 +29,7 @@ pub async fn run(args: &CheckArgs, ctx: &Context) -> Result<ExitCode> {
     let flagged = flagged_by_peers(&view);
     for f in &flagged {
         let text = format!(
-            "Node {} ({}) answers, but {} flag(s) it {}: the cluster bus cannot reach it",
+            "Node {} ({}) answers trib, but {} flag(s) it {}: to them it is down",
             f.addr,
             short_id(&f.id),
             f.by.join(", "),
