@@ -26,8 +26,9 @@ pub async fn wait_agreed(
     let max_polls = limit.as_millis() / POLL.as_millis() + 2;
     let mut last = (None, vec!["nothing was checked".to_string()]);
     for _ in 0..max_polls {
-        // A node that stops answering must not stretch the wait past --timeout (a view load
-        // waits up to the 70 s response timeout); at least one full second per attempt.
+        // A node that stops answering must not stretch the wait far past --timeout (a view
+        // load waits up to the 70 s response timeout); each attempt gets what is left of the
+        // timeout, or 1 s when less is left, so that a short --timeout still gets one load.
         let left = limit
             .saturating_sub(started.elapsed())
             .max(Duration::from_secs(1));
