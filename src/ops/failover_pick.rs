@@ -49,6 +49,9 @@ pub struct Facts {
     pub nofailover: bool,
     /// INFO replication could not be read (the text of the error).
     pub info_error: Option<String>,
+    /// Its master's own table lists it as its replica (true when the master is down). A master
+    /// that does not yet ignores its manual failover request, which then times out.
+    pub master_knows: bool,
 }
 
 impl Facts {
@@ -65,6 +68,12 @@ impl Facts {
         }
         if mode == Mode::Default && !self.link_up {
             return Some("replication link down (a plain failover would time out)".into());
+        }
+        if mode == Mode::Default && !self.master_knows {
+            return Some(
+                "its master does not list it as a replica yet (gossip has not settled; retry in a moment)"
+                    .into(),
+            );
         }
         None
     }
@@ -132,6 +141,7 @@ mod tests {
             failed: false,
             nofailover: false,
             info_error: None,
+            master_knows: true,
         }
     }
 
@@ -154,6 +164,13 @@ mod tests {
         assert_eq!(best(&c, Mode::Default), None);
         assert_eq!(best(&c, Mode::Takeover), Some(1));
         assert!(c[0].excluded(Mode::Default).unwrap().contains("link down"));
+        let mut unknown = facts("c", true, 30);
+        unknown.master_knows = false;
+        assert!(unknown
+            .excluded(Mode::Default)
+            .unwrap()
+            .contains("does not list it"));
+        assert_eq!(unknown.excluded(Mode::Force), None);
     }
 
     #[test]

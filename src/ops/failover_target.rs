@@ -267,9 +267,22 @@ async fn facts_of(view: &ClusterView, replicas: &[&ClusterNode]) -> Vec<Facts> {
                 nofailover: r.flags.iter().any(|f| f == "nofailover")
                     || entry_line(view, &r.id).is_some_and(|l| l.has_flag("nofailover")),
                 info_error: info.err().map(|e| e.to_string()),
+                master_knows: master_knows(view, r),
             }
         })
         .collect()
+}
+
+/// The replica's master, when loaded, lists it as its replica in its own table.
+fn master_knows(view: &ClusterView, replica: &ClusterNode) -> bool {
+    let Some(master) = replica.master_id.as_deref().and_then(|m| view.by_id(m)) else {
+        return true;
+    };
+    master
+        .table
+        .iter()
+        .find(|l| l.id == replica.id)
+        .is_some_and(|l| l.is_replica() && l.master_id.as_deref() == Some(master.id.as_str()))
 }
 
 /// A plain failover needs the master up and the replica's link to it up.

@@ -101,6 +101,27 @@ fn pending(view: &ClusterView, new_id: &str, old: &OldMaster) -> Vec<String> {
                 "the old master {} has not become a replica of {} yet",
                 o.addr, new.addr
             ));
+        } else {
+            // Every table must say so too: a master that still sees its old master as a master
+            // ignores that node's next manual failover request (it times out in Redis).
+            let stale: Vec<String> =
+                view.nodes
+                    .iter()
+                    .filter(|n| {
+                        n.table.iter().find(|l| l.id == old.id).is_some_and(|l| {
+                            !l.is_replica() || l.master_id.as_deref() != Some(new_id)
+                        })
+                    })
+                    .map(|n| n.name())
+                    .collect();
+            if !stale.is_empty() {
+                p.push(format!(
+                    "{} do(es) not see the old master {} as a replica of {} yet",
+                    stale.join(", "),
+                    o.addr,
+                    new.addr
+                ));
+            }
         }
     }
     p
