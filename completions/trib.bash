@@ -37,6 +37,9 @@ _trib() {
             trib,demo)
                 cmd="trib__subcmd__demo"
                 ;;
+            trib,failover)
+                cmd="trib__subcmd__failover"
+                ;;
             trib,fix)
                 cmd="trib__subcmd__fix"
                 ;;
@@ -88,6 +91,9 @@ _trib() {
             trib__subcmd__help,demo)
                 cmd="trib__subcmd__help__subcmd__demo"
                 ;;
+            trib__subcmd__help,failover)
+                cmd="trib__subcmd__help__subcmd__failover"
+                ;;
             trib__subcmd__help,fix)
                 cmd="trib__subcmd__help__subcmd__fix"
                 ;;
@@ -125,7 +131,7 @@ _trib() {
 
     case "${cmd}" in
         trib)
-            opts="-a -q -v -h -V --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help"
+            opts="-a -q -v -h -V --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,6 +546,68 @@ _trib() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        trib__subcmd__failover)
+            opts="-y -a -q -v -h -V --replica --master --force --takeover --yes --timeout --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --replica)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --master)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pass)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacertdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         trib__subcmd__fix)
             opts="-y -a -q -v -h -V --search-multiple-owners --fix-with-unreachable-masters --yes --dry-run --timeout --pipeline --replace --parallel --pass --user --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --json --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -653,7 +721,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__help)
-            opts="create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help"
+            opts="create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -751,6 +819,20 @@ _trib() {
             return 0
             ;;
         trib__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        trib__subcmd__help__subcmd__failover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

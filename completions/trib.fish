@@ -56,6 +56,7 @@ complete -c trib -n "__fish_trib_needs_command" -f -a "set-timeout" -d 'Set clus
 complete -c trib -n "__fish_trib_needs_command" -f -a "import" -d 'Import keys from a standalone Redis into the cluster'
 complete -c trib -n "__fish_trib_needs_command" -f -a "backup" -d 'Save every master\'s RDB and the cluster layout to a directory'
 complete -c trib -n "__fish_trib_needs_command" -f -a "restore" -d 'Load a backup into a cluster of any shape (each key goes to its slot\'s owner now)'
+complete -c trib -n "__fish_trib_needs_command" -f -a "failover" -d 'Promote a replica to master (CLUSTER FAILOVER) and wait until the cluster agrees'
 complete -c trib -n "__fish_trib_needs_command" -f -a "sandbox" -d 'Start a local cluster and keep it running until Ctrl-C'
 complete -c trib -n "__fish_trib_needs_command" -f -a "demo" -d 'Run a short tour of trib on a local trib-node cluster'
 complete -c trib -n "__fish_trib_needs_command" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
@@ -363,6 +364,31 @@ complete -c trib -n "__fish_trib_using_subcommand restore" -s q -l quiet -d 'Pri
 complete -c trib -n "__fish_trib_using_subcommand restore" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c trib -n "__fish_trib_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c trib -n "__fish_trib_using_subcommand restore" -s V -l version -d 'Print version'
+complete -c trib -n "__fish_trib_using_subcommand failover" -l replica -d 'The replica to promote (node id, id prefix, or host:port)' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l master -d 'Promote the best replica of this master (node id, id prefix, or host:port)' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l timeout -d 'How long to wait for the cluster to agree on the new master, in milliseconds' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -s a -l pass -d 'Password for every node (AUTH); prefer REDISCLI_AUTH or --askpass' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l user -d 'ACL user name (AUTH <user> <pass>)' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l cacert -d 'CA certificate file to verify the servers with (default: the system\'s CAs)' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l cacertdir -d 'Directory of CA certificates (every PEM file in it)' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l cert -d 'Client certificate file, for servers that require one (with --key)' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l key -d 'Client private key file' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l sni -d 'Server name to send (SNI) and to verify the certificates against, instead of each node\'s address' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l color -d 'When to colour output' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c trib -n "__fish_trib_using_subcommand failover" -l force -d 'Fail over without the master\'s agreement (it may be down); may lose writes'
+complete -c trib -n "__fish_trib_using_subcommand failover" -l takeover -d 'Take the slots without an election (no majority needed); may lose writes'
+complete -c trib -n "__fish_trib_using_subcommand failover" -s y -l yes -d 'Do not ask for confirmation (also REDISCLI_CLUSTER_YES=1)'
+complete -c trib -n "__fish_trib_using_subcommand failover" -l askpass -d 'Prompt for the password on the terminal (overrides -a and REDISCLI_AUTH)'
+complete -c trib -n "__fish_trib_using_subcommand failover" -l no-auth-warning -d 'Do not warn that -a on the command line may be unsafe'
+complete -c trib -n "__fish_trib_using_subcommand failover" -l tls -d 'Connect with TLS (implied by any other TLS option)'
+complete -c trib -n "__fish_trib_using_subcommand failover" -l insecure -d 'Do not verify the server certificates (encrypted but not authenticated)'
+complete -c trib -n "__fish_trib_using_subcommand failover" -l json -d 'Print one JSON document on stdout (events as NDJSON for long operations)'
+complete -c trib -n "__fish_trib_using_subcommand failover" -s q -l quiet -d 'Print only errors'
+complete -c trib -n "__fish_trib_using_subcommand failover" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c trib -n "__fish_trib_using_subcommand failover" -s h -l help -d 'Print help'
+complete -c trib -n "__fish_trib_using_subcommand failover" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -l masters -r
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -l replicas -r
 complete -c trib -n "__fish_trib_using_subcommand sandbox" -l port -d 'First port (default: free ports)' -r
@@ -428,20 +454,21 @@ complete -c trib -n "__fish_trib_using_subcommand generate" -s q -l quiet -d 'Pr
 complete -c trib -n "__fish_trib_using_subcommand generate" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c trib -n "__fish_trib_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c trib -n "__fish_trib_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "create" -d 'Create a cluster from empty nodes'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "check" -d 'Check the cluster: slot agreement, open slots, coverage, unreachable nodes'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "info" -d 'Print each master\'s keys, slots and replicas'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "fix" -d 'Repair open slots, uncovered slots and multiple owners'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "reshard" -d 'Move slots from some masters to another'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "rebalance" -d 'Even out slots across masters by weight'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "add-node" -d 'Add a node as an empty master or as a replica'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "del-node" -d 'Remove a node (it must own no slots)'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "call" -d 'Run a command on every node'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "set-timeout" -d 'Set cluster-node-timeout on every node'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "import" -d 'Import keys from a standalone Redis into the cluster'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "backup" -d 'Save every master\'s RDB and the cluster layout to a directory'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "restore" -d 'Load a backup into a cluster of any shape (each key goes to its slot\'s owner now)'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "sandbox" -d 'Start a local cluster and keep it running until Ctrl-C'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "demo" -d 'Run a short tour of trib on a local trib-node cluster'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore sandbox demo generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "create" -d 'Create a cluster from empty nodes'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "check" -d 'Check the cluster: slot agreement, open slots, coverage, unreachable nodes'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "info" -d 'Print each master\'s keys, slots and replicas'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "fix" -d 'Repair open slots, uncovered slots and multiple owners'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "reshard" -d 'Move slots from some masters to another'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "rebalance" -d 'Even out slots across masters by weight'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "add-node" -d 'Add a node as an empty master or as a replica'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "del-node" -d 'Remove a node (it must own no slots)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "call" -d 'Run a command on every node'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "set-timeout" -d 'Set cluster-node-timeout on every node'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "import" -d 'Import keys from a standalone Redis into the cluster'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "backup" -d 'Save every master\'s RDB and the cluster layout to a directory'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "restore" -d 'Load a backup into a cluster of any shape (each key goes to its slot\'s owner now)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "failover" -d 'Promote a replica to master (CLUSTER FAILOVER) and wait until the cluster agrees'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "sandbox" -d 'Start a local cluster and keep it running until Ctrl-C'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "demo" -d 'Run a short tour of trib on a local trib-node cluster'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "generate" -d 'Write shell completions and man pages (used to refresh completions/ and man/)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node del-node call set-timeout import backup restore failover sandbox demo generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -116,6 +116,8 @@ pub enum Command {
     Backup(BackupArgs),
     /// Load a backup into a cluster of any shape (each key goes to its slot's owner now)
     Restore(RestoreArgs),
+    /// Promote a replica to master (CLUSTER FAILOVER) and wait until the cluster agrees
+    Failover(FailoverArgs),
     /// Start a local cluster and keep it running until Ctrl-C
     Sandbox(SandboxArgs),
     /// Run a short tour of trib on a local trib-node cluster
@@ -414,6 +416,30 @@ pub struct RestoreArgs {
     pub pipeline: usize,
     #[command(flatten)]
     pub confirm: AssumeYes,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["replica", "master"])))]
+pub struct FailoverArgs {
+    #[command(flatten)]
+    pub entry: EntryArgs,
+    /// The replica to promote (node id, id prefix, or host:port)
+    #[arg(long, value_name = "ID|HOST:PORT")]
+    pub replica: Option<String>,
+    /// Promote the best replica of this master (node id, id prefix, or host:port)
+    #[arg(long, value_name = "ID|HOST:PORT")]
+    pub master: Option<String>,
+    /// Fail over without the master's agreement (it may be down); may lose writes
+    #[arg(long, conflicts_with = "takeover")]
+    pub force: bool,
+    /// Take the slots without an election (no majority needed); may lose writes
+    #[arg(long)]
+    pub takeover: bool,
+    #[command(flatten)]
+    pub confirm: AssumeYes,
+    /// How long to wait for the cluster to agree on the new master, in milliseconds
+    #[arg(long, default_value_t = 30000, value_name = "MS")]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -174,18 +174,7 @@ pub async fn check_section(
         ));
     }
     for s in &health.skipped {
-        let what = match s.reason {
-            SkipReason::Failed => "is flagged fail",
-            SkipReason::NoAddress => "has no address",
-            SkipReason::Unreachable => "is unreachable",
-            SkipReason::Error => "could not be loaded",
-        };
-        let role = if s.was_master { "Master" } else { "Replica" };
-        out.err(&format!(
-            "{role} {} ({}) {what}.",
-            s.addr,
-            crate::cluster::health::short_id(&s.id)
-        ));
+        out.err(&crate::output::cluster::down_line(view, s));
     }
     for s in &health.stray_keys {
         out.err(&format!(

@@ -10,6 +10,10 @@ pub mod context;
 pub mod create;
 pub mod del_node;
 pub mod demo;
+pub mod failover;
+pub mod failover_pick;
+pub mod failover_target;
+pub mod failover_wait;
 pub mod fix;
 pub mod generate;
 pub mod import;
@@ -72,6 +76,7 @@ pub async fn dispatch(command: Command, ctx: Context) -> Result<ExitCode> {
         Command::Import(args) => import::run(&args, &ctx).await,
         Command::Backup(args) => backup::run(&args, &ctx).await,
         Command::Restore(args) => restore::run(&args, &ctx).await,
+        Command::Failover(args) => failover::run(&args, &ctx).await,
         Command::Sandbox(args) => sandbox::run(&args, &ctx).await,
         Command::Demo(args) => Box::pin(demo::run(&args, &ctx)).await,
     }

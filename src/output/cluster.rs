@@ -1,7 +1,8 @@
 //! How cluster nodes look in human output, in redis-cli's exact layout (`M:`/`S:` blocks, the
 //! info summary line). Returns lines; the Reporter prints them. No I/O, no decisions.
 
-use crate::cluster::view::{ClusterNode, ClusterView};
+use crate::cluster::health::short_id;
+use crate::cluster::view::{ClusterNode, ClusterView, SkipReason, SkippedNode};
 use crate::slot::SlotSet;
 
 /// `[0-5460],[5462]`: maximal runs in brackets, comma-joined (empty for no slots).
@@ -49,6 +50,62 @@ pub fn info_line(view: &ClusterView, node: &ClusterNode, keys: u64) -> String {
         node.slots.len(),
         view.replica_count(&node.id)
     )
+}
+
+/// The line (after `[ERR] `) for a member the view could not load: who it is, why, its flags
+/// as the entry node sees them, and what it owned; a master's slots that nobody serves now
+/// come with the command that promotes one of its replicas.
+pub fn down_line(view: &ClusterView, s: &SkippedNode) -> String {
+    let what = match s.reason {
+        SkipReason::Failed => "is flagged fail",
+        SkipReason::NoAddress => "has no address",
+        SkipReason::Unreachable => "is unreachable",
+        SkipReason::Error => "could not be loaded",
+    };
+    let role = if s.was_master { "Master" } else { "Replica" };
+    let mut text = format!("{role} {} ({}) {what}", s.addr, short_id(&s.id));
+    let line = view
+        .nodes
+        .first()
+        .and_then(|e| e.table.iter().find(|l| l.id == s.id));
+    let Some(line) = line else {
+        return text + ".";
+    };
+    let flags: Vec<&str> = line
+        .flags
+        .iter()
+        .map(String::as_str)
+        .filter(|f| *f != "myself")
+        .collect();
+    text.push_str(&format!(" (flags {})", flags.join(",")));
+    if !s.was_master {
+        match &line.master_id {
+            Some(m) => text.push_str(&format!("; it replicates {}.", short_id(m))),
+            None => text.push('.'),
+        }
+        return text;
+    }
+    if line.slots.is_empty() {
+        text.push_str("; it owns no slots.");
+        return text;
+    }
+    text.push_str(&format!(
+        "; its {} slots {} are not served",
+        line.slots.len(),
+        bracket_ranges(&line.slots)
+    ));
+    let replicas: Vec<String> = view.replicas_of(&s.id).map(|r| r.name()).collect();
+    if replicas.is_empty() {
+        text.push_str(" and it has no reachable replica.");
+    } else {
+        text.push_str(&format!(
+            "; replica(s) {} can take over: trib failover {} --master {} --force",
+            replicas.join(", "),
+            view.entry,
+            short_id(&s.id)
+        ));
+    }
+    text
 }
 
 #[cfg(test)]

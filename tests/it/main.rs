@@ -9,6 +9,7 @@ mod cli_check;
 mod cli_compat;
 mod cli_compat_corpus;
 mod cli_create;
+mod cli_failover;
 mod cli_import;
 mod cli_local;
 mod cli_nodes;
