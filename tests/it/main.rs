@@ -33,5 +33,6 @@ mod node_cluster_redis_cli;
 mod node_dump;
 mod node_oracle;
 mod node_oracle_types;
+mod node_replication;
 mod tls;
 mod tls_support;
