@@ -73,7 +73,7 @@ pub fn promote(repl: &Replication) {
         inner.backlog = Some(backlog::Backlog::new(size, next));
     }
     repl.sync_flags(&inner);
-    log::notice("MASTER MODE enabled (user request from 'id=0 addr= laddr= fd=0')");
+    log::notice("MASTER MODE enabled: replication stopped, data kept, new replication ID");
 }
 
 /// Follows the master at `ip:port` (restarting the link unless it already follows it).

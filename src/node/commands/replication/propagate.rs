@@ -73,7 +73,9 @@ pub fn rewrite(db: &Keyspace, spec: &CommandSpec, args: &[Bytes]) -> Vec<Command
         "expire" | "pexpire" | "expireat" | "pexpireat" | "getex" => vec![ttl_of(db, &args[1])],
         "set" if args.len() > 3 => vec![set_of(db, &args[1], &args[2])],
         "setex" | "psetex" => vec![set_of(db, &args[1], &args[3])],
-        "incrbyfloat" | "hincrbyfloat" | "spop" | "restore" | "restore-asking" => {
+        // Blocking pops run here only inside EXEC (as their non-blocking forms).
+        "incrbyfloat" | "hincrbyfloat" | "spop" | "restore" | "restore-asking" | "blpop"
+        | "brpop" | "blmove" | "brpoplpush" | "blmpop" | "bzpopmin" | "bzpopmax" | "bzmpop" => {
             spec.keys(args).iter().map(|k| state_of(db, k)).collect()
         }
         _ => vec![args.to_vec()],
