@@ -115,8 +115,9 @@ fn full_resync(ctx: &mut Ctx<'_>, request: Request) -> Reply {
     let who = replica_name(ctx);
     log::notice(&format!("Replica {who} asks for synchronization"));
     let handshake = ctx.session.replication.clone();
-    // Plain SYNC and rdb-only clients (backups) take the snapshot and go: not replicas.
-    let (replid, offset) = if request == Request::Psync && !handshake.rdb_only {
+    // rdb-only clients (backups) take the snapshot and go; plain SYNC is an old-style replica
+    // (`redis-cli --replica`): it gets the stream too, and is not expected to ACK.
+    let (replid, offset) = if !handshake.rdb_only {
         let (ip, port) = replica_addr(ctx);
         let (replid, offset, rx) = ctx
             .shared

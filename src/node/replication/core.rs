@@ -326,3 +326,46 @@ fn attach(
     });
     rx
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continues_only_a_known_history_the_backlog_still_holds() {
+        let repl = Replication::new("a".repeat(40), 16 * 1024);
+        repl.feed_command(&[b"SET", b"k", b"v"]);
+        assert_eq!(repl.offset(), 0, "no backlog before the first replica");
+        let (id, at, mut rx) = repl.attach_full(7, "127.0.0.1".into(), 1);
+        assert_eq!((id.as_str(), at), ("a".repeat(40).as_str(), 0));
+        repl.feed_command(&[b"SET", b"k", b"v"]);
+        let first = rx.try_recv().unwrap();
+        assert!(first.starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"));
+        let end = repl.offset();
+        assert!(end > 0);
+        let (c, _) = repl
+            .attach_continue(&"a".repeat(40), 1, 8, "h".into(), 2)
+            .unwrap();
+        assert_eq!(c.tail.len() as u64, end);
+        assert!(repl
+            .attach_continue(&"a".repeat(40), end + 2, 8, "h".into(), 2)
+            .is_none());
+        assert!(repl
+            .attach_continue(&"b".repeat(40), 1, 8, "h".into(), 2)
+            .is_none());
+        repl.ack(7, end);
+        assert_eq!(repl.acked_count(end), 1);
+        assert_eq!(repl.acked_count(end + 1), 0);
+    }
+
+    #[test]
+    fn a_continue_with_a_new_id_keeps_the_old_one_as_replid2() {
+        let repl = Replication::new("a".repeat(40), 16 * 1024);
+        repl.synced_from(&"m".repeat(40), 100);
+        repl.continued_as(&"n".repeat(40));
+        let inner = repl.lock();
+        assert_eq!(inner.replid, "n".repeat(40));
+        assert_eq!(inner.replid2, "m".repeat(40));
+        assert_eq!(inner.second_offset, 101);
+    }
+}
