@@ -62,6 +62,8 @@ pub struct Keyspace {
     /// Unix ms of the command being executed; set by the dispatcher.
     pub now_ms: u64,
     pub stats: KeyspaceStats,
+    /// Keys deleted because their TTL passed, until replication takes them (as `DEL`s).
+    pub expired: Vec<Bytes>,
 }
 
 impl Default for Keyspace {
@@ -88,6 +90,7 @@ impl Keyspace {
             dirty: 0,
             now_ms: unix_ms(),
             stats: KeyspaceStats::default(),
+            expired: Vec::new(),
         }
     }
 
@@ -126,6 +129,9 @@ impl Keyspace {
             None => false,
         };
         if expired {
+            if let Some((k, _)) = self.map.get_key_value(key) {
+                self.expired.push(k.clone());
+            }
             self.remove(key);
             self.stats.expired_keys += 1;
         }
@@ -345,6 +351,7 @@ impl Keyspace {
                 break;
             }
             self.remove(&key);
+            self.expired.push(key);
             self.stats.expired_keys += 1;
             n += 1;
         }

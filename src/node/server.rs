@@ -28,6 +28,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
             .store(u64::from(addr.port()), Ordering::Relaxed);
     }
     let expiry = tokio::spawn(active_expiry(shared.clone()));
+    let replication = tokio::spawn(super::commands::replication::cron(shared.clone()));
     tokio::pin!(shutdown);
     loop {
         let stop = shared.shutdown.notified();
@@ -54,6 +55,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
         c.request_kill();
     }
     expiry.abort();
+    replication.abort();
 }
 
 /// Deletes keys whose TTL passed, ten times a second, in bounded steps so that clients keep
@@ -63,7 +65,12 @@ async fn active_expiry(shared: Arc<Shared>) {
     loop {
         tick.tick().await;
         for _ in 0..100 {
-            let n = shared.db.lock().await.expire_due(unix_ms(), 200);
+            let n = {
+                let mut db = shared.db.lock().await;
+                let n = db.expire_due(unix_ms(), 200);
+                super::commands::replication::propagate::expired(&shared, &mut db);
+                n
+            };
             if n < 200 {
                 break;
             }
@@ -100,6 +107,9 @@ async fn connection(mut stream: TcpStream, peer: String, shared: Arc<Shared>) {
     let mut session = Session::new(info.clone(), needs_auth);
     serve_session(&mut stream, &shared, &mut session).await;
     lock(&shared.clients).remove(&id);
+    if session.repl_feed.is_some() {
+        shared.replication.detach(id);
+    }
     if !session.watched.is_empty() {
         let mut db = shared.db.lock().await;
         for (k, _) in session.watched.drain(..) {
@@ -181,6 +191,7 @@ async fn serve_session(stream: &mut TcpStream, shared: &Arc<Shared>, session: &m
         if shared.shutting_down() {
             return;
         }
+        let is_replica = session.repl_feed.is_some();
         tokio::select! {
             read = stream.read_buf(&mut inbuf) => match read {
                 Ok(0) | Err(_) => return,
@@ -188,13 +199,35 @@ async fn serve_session(stream: &mut TcpStream, shared: &Arc<Shared>, session: &m
                     shared.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                 }
             },
+            chunk = next_feed(&mut session.repl_feed) => match chunk {
+                Some(chunk) => {
+                    // This connection is a replica: its share of the stream, as it comes.
+                    out.extend_from_slice(&chunk);
+                    if let Some(feed) = session.repl_feed.as_mut() {
+                        while let Ok(more) = feed.try_recv() {
+                            out.extend_from_slice(&more);
+                        }
+                    }
+                }
+                None => return,
+            },
             _ = session.info.kill.notified() => return,
             _ = stop => return,
-            _ = idle_timeout(shared) => {
+            _ = idle_timeout(shared), if !is_replica => {
                 log::verbose(&format!("Closing idle client id={}", session.id()));
                 return;
             }
         }
+    }
+}
+
+/// The next chunk of a replica's stream; never resolves for other connections.
+async fn next_feed(
+    feed: &mut Option<tokio::sync::mpsc::UnboundedReceiver<bytes::Bytes>>,
+) -> Option<bytes::Bytes> {
+    match feed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -85,6 +85,8 @@ pub struct Session {
     pub no_touch: bool,
     /// What it declared with REPLCONF, and whether it has had a full snapshot.
     pub replication: crate::node::replication::Handshake,
+    /// A replica's share of the replication stream (set by SYNC/PSYNC; the server writes it).
+    pub repl_feed: Option<tokio::sync::mpsc::UnboundedReceiver<Bytes>>,
 }
 
 impl Session {
@@ -104,6 +106,7 @@ impl Session {
             no_evict: false,
             no_touch: false,
             replication: Default::default(),
+            repl_feed: None,
         }
     }
     pub fn id(&self) -> u64 {

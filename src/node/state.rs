@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use super::acl::Acl;
 use super::config::Config;
 use super::keyspace::{unix_ms, Keyspace};
+use super::replication::{new_replid, Replication};
 use super::router::ClusterHook;
 use super::session::ClientInfo;
 
@@ -64,6 +65,8 @@ pub struct Shared {
     acl_restricted: AtomicBool,
     /// The port actually bound (for INFO tcp_port when `port 0` was asked).
     pub tcp_port: AtomicU64,
+    /// Replication ids, offset, backlog, replicas, the link to our master.
+    pub replication: Replication,
 }
 
 /// Locks a std mutex, ignoring poisoning (a panicked holder cannot leave these maps invalid).
@@ -84,6 +87,7 @@ impl Shared {
         let acl = Acl::new(config.requirepass());
         let port = u64::from(config.port());
         let now = unix_ms();
+        let backlog = config.get_i64("repl-backlog-size").max(1) as usize;
         Arc::new(Shared {
             config: RwLock::new(config),
             db: tokio::sync::Mutex::new(Keyspace::new()),
@@ -100,6 +104,7 @@ impl Shared {
             cluster: OnceLock::new(),
             tcp_port: AtomicU64::new(port),
             acl_restricted: AtomicBool::new(false),
+            replication: Replication::new(new_replid(), backlog),
         })
     }
 

@@ -35,5 +35,6 @@ mod node_dump;
 mod node_failover;
 mod node_oracle;
 mod node_oracle_types;
+mod node_replication;
 mod tls;
 mod tls_support;

@@ -35,6 +35,10 @@ fn cluster_sub(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
     if let Some(job) = save {
         job.write();
     }
+    if a[1].eq_ignore_ascii_case(b"replicate") {
+        // Start (or re-point) the data link now rather than at the next replication cron.
+        crate::node::commands::replication::reconcile(ctx.shared);
+    }
     to_server(reply)
 }
 

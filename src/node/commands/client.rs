@@ -304,6 +304,10 @@ fn kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
         }
         filters.push((k, pair[1].clone()));
     }
+    let replica_ids: Vec<u64> = {
+        let inner = ctx.shared.replication.lock();
+        inner.replicas.iter().map(|r| r.client_id).collect()
+    };
     let mut n = 0;
     for c in clients {
         if skipme && c.id == ctx.session.id() {
@@ -316,7 +320,14 @@ fn kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
                 "addr" => c.addr == v,
                 "laddr" => c.laddr == v,
                 "user" => *lock(&c.user) == v,
-                "type" => v.eq_ignore_ascii_case("normal"),
+                "type" => {
+                    let replica = replica_ids.contains(&c.id);
+                    if v.eq_ignore_ascii_case("replica") || v.eq_ignore_ascii_case("slave") {
+                        replica
+                    } else {
+                        v.eq_ignore_ascii_case("normal") && !replica
+                    }
+                }
                 _ => false,
             }
         });

@@ -207,7 +207,8 @@ fn hello(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
     } else {
         "standalone"
     };
-    let role = if cluster.map(|c| c.is_replica()).unwrap_or(false) {
+    let replica = ctx.shared.replication.is_replica();
+    let role = if replica || cluster.map(|c| c.is_replica()).unwrap_or(false) {
         "replica"
     } else {
         "master"

@@ -140,6 +140,17 @@ fn route_or_queue(
             }
         }
     }
+    // After routing, as Redis: a replica's own clients may not write (its master's stream
+    // does not come through here).
+    if spec.is_write()
+        && shared.replication.is_replica()
+        && shared.config().get("replica-read-only") == "yes"
+    {
+        flag_multi(session);
+        return Some(Reply::error(
+            "READONLY You can't write against a read only replica.",
+        ));
+    }
     if session.in_multi() && !runs_inside_multi(spec) {
         if let Some(m) = session.multi.as_mut() {
             m.queue.push(args.to_vec());
@@ -171,11 +182,13 @@ pub fn execute_locked(
         };
         f(&mut ctx, args)
     };
-    if db.dirty != dirty {
+    let changed = db.dirty != dirty;
+    if changed {
         if let Some(c) = shared.cluster() {
             c.after_write(args);
         }
     }
+    super::replication::propagate::after_command(shared, db, spec, args, changed);
     reply
 }
 
@@ -240,8 +253,12 @@ pub async fn run_batch(
         let reply = match spec.handler {
             Handler::Async { run, .. } => {
                 guard = None;
-                let reply = run(shared, session, args).await;
+                let reply = run(shared, session, args.clone()).await;
                 now = unix_ms();
+                if spec.is_write() {
+                    let mut db = shared.db.lock().await;
+                    super::replication::propagate::after_async(shared, &mut db, spec, &args);
+                }
                 reply
             }
             _ => execute_locked(shared, session, db, spec, &args),

@@ -210,30 +210,7 @@ fn section(ctx: &mut Ctx<'_>, name: &str, out: &mut String) {
         }
         "replication" => {
             out.push_str("# Replication\r\n");
-            match shared.cluster().and_then(|c| c.replication_section()) {
-                Some(body) => out.push_str(&body),
-                None => {
-                    line(out, "role", "master");
-                    line(out, "connected_slaves", 0);
-                    line(out, "master_failover_state", "no-failover");
-                    line(out, "master_replid", &shared.run_id);
-                    line(
-                        out,
-                        "master_replid2",
-                        "0000000000000000000000000000000000000000",
-                    );
-                    line(out, "master_repl_offset", 0);
-                    line(out, "second_repl_offset", -1);
-                    line(out, "repl_backlog_active", 0);
-                    line(
-                        out,
-                        "repl_backlog_size",
-                        config.get_i64("repl-backlog-size"),
-                    );
-                    line(out, "repl_backlog_first_byte_offset", 0);
-                    line(out, "repl_backlog_histlen", 0);
-                }
-            }
+            out.push_str(&super::replication::info_section(shared));
         }
         "cpu" => {
             out.push_str("# CPU\r\n");

@@ -251,22 +251,7 @@ fn lastsave(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Reply {
 }
 
 fn role(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Reply {
-    // A cluster replica names its master. trib-node does not stream data from it yet, so the
-    // link state is "connect" (not yet connected) and the offset -1, as Redis reports before a sync.
-    if let Some((host, port)) = ctx.shared.cluster().and_then(|c| c.master_addr()) {
-        return Reply::Array(vec![
-            Reply::bulk_str("slave"),
-            Reply::bulk_str(&host),
-            Reply::Int(i64::from(port)),
-            Reply::bulk_str("connect"),
-            Reply::Int(-1),
-        ]);
-    }
-    Reply::Array(vec![
-        Reply::bulk_str("master"),
-        Reply::Int(0),
-        Reply::Array(vec![]),
-    ])
+    super::replication::role(ctx)
 }
 
 fn wait_args(a: &[Bytes]) -> Result<(i64, i64), Reply> {
@@ -288,28 +273,14 @@ fn wait_now(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
 
 /// Without replicas WAIT blocks until its timeout (0 = forever, like Redis) and answers 0.
 fn wait_async<'a>(
-    _shared: &'a Arc<Shared>,
+    shared: &'a Arc<Shared>,
     session: &'a mut Session,
     a: Vec<Bytes>,
 ) -> super::BoxFuture<'a> {
-    Box::pin(async move {
-        let (n, timeout) = match wait_args(&a) {
-            Ok(v) => v,
-            Err(e) => return e,
-        };
-        if n > 0 {
-            let limit = if timeout == 0 {
-                u64::MAX / 4
-            } else {
-                timeout as u64
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_millis(limit)) => {}
-                _ = session.info.kill.notified() => { session.close_after_reply = true; }
-            }
-        }
-        Reply::Int(0)
-    })
+    match wait_args(&a) {
+        Ok((n, timeout)) => super::replication::wait(shared, session, n, timeout),
+        Err(e) => Box::pin(async move { e }),
+    }
 }
 
 fn swapdb(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Reply {
