@@ -2,11 +2,12 @@
 //! master, it moves slots: SETSLOT IMPORTING/MIGRATING pipelined for a chunk of slots, keys
 //! drained with GETKEYSINSLOT + MIGRATE on several slots at once (so the next GETKEYSINSLOT is
 //! always queued behind the current MIGRATE), ownership handed over with SETSLOT NODE (target,
-//! source, then every other master), and several transfers at once under the `plan::schedule`
+//! every other master, then the source once the replicas know), and several transfers at once under the `plan::schedule`
 //! rule. It does not load the cluster view or print: ops hand it connections, events go to a
 //! sink.
 
 pub mod conflict;
+pub mod converge;
 pub mod events;
 pub mod keys;
 pub mod setslot;
@@ -104,9 +105,11 @@ impl MigrateReport {
     }
 }
 
-/// The engine: the masters (view order: SETSLOT NODE goes to them in this order) and options.
+/// The engine: the masters (view order: SETSLOT NODE goes to them in this order), the replicas
+/// whose view a close waits for, and options.
 pub struct Engine {
     nodes: Vec<EngineNode>,
+    replicas: converge::Replicas,
     opts: MigrateOptions,
     stop: Arc<AtomicBool>,
 }
@@ -115,9 +118,18 @@ impl Engine {
     pub fn new(nodes: Vec<EngineNode>, opts: MigrateOptions) -> Engine {
         Engine {
             nodes,
+            replicas: converge::Replicas::default(),
             opts,
             stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Replicas to keep in step: each close tells the source only once these show the target
+    /// as the slots' owner (bounded), so that no client reading its map from one of them is
+    /// sent back and forth (issue 15). Without them, a close does not wait.
+    pub fn with_replicas(mut self, conns: Vec<NodeConn>) -> Engine {
+        self.replicas = converge::Replicas::new(conns);
+        self
     }
 
     /// A flag that, once set (e.g. on Ctrl-C), makes the engine finish the slots it has opened

@@ -1,13 +1,14 @@
 //! CLUSTER SETSLOT for many slots at once: every command of a round is sent without waiting
 //! for the previous reply (the multiplexed connection pipelines them), and each slot gets its
-//! own result. Opening (IMPORTING on the target before MIGRATING on the source) and closing
-//! (NODE on the target, then the source, then every other master) keep redis-cli's order per
-//! slot. Which errors are tolerated is decided here.
+//! own result. Opening keeps redis-cli's order (IMPORTING on the target before MIGRATING on
+//! the source); closing does not (see `close`). Which errors are tolerated is decided here.
 
 use futures_util::future::join_all;
 
 use crate::cluster::conn::{describe, NodeConn};
 use crate::slot::Slot;
+
+use super::converge::{Replicas, REPLICA_WAIT};
 
 /// `CLUSTER SETSLOT <slot> <sub> [id]` for every slot, pipelined; one result per slot.
 pub async fn setslot_many(
@@ -74,14 +75,20 @@ fn tolerated_on_source(err: &str) -> bool {
     err.starts_with("ERR Please use SETSLOT only with masters")
 }
 
-/// Hands `slots` to the target: target first (so the slot is never owner-less, redis#7116),
-/// then the source, then every other master. Returns the slots that are closed, the ones that
-/// failed on the target or source, and warnings from other masters (they learn by gossip too).
+/// Hands `slots` to the target: the target first (so the slot is never owner-less,
+/// redis#7116), then every other master, then, once the replicas show the target as owner
+/// (bounded wait), the source. redis-cli tells the source second; but a source that answers
+/// MOVED before a replica has learned the move sends a client that reads its slot map from that
+/// replica back to the source, again and again (issue 15). Until it is told, the source still
+/// migrates the slot and answers ASK (its keys are gone), which costs a client one redirection
+/// and no map refresh. Returns the slots that are closed, the ones that failed on the target or
+/// source, and warnings (other masters and replicas also learn by gossip).
 pub async fn close(
     source: &NodeConn,
     target: &NodeConn,
     target_id: &str,
     others: &[&NodeConn],
+    replicas: &Replicas,
     slots: &[Slot],
 ) -> (Vec<Slot>, Vec<(Slot, String)>, Vec<String>) {
     let mut failed = Vec::new();
@@ -98,6 +105,36 @@ pub async fn close(
             )),
         }
     }
+    let mut warnings = Vec::new();
+    let results = join_all(
+        others
+            .iter()
+            .map(|c| setslot_many(c, &on_target, "NODE", Some(target_id))),
+    )
+    .await;
+    for (c, rs) in others.iter().zip(results) {
+        let errors: Vec<String> = on_target
+            .iter()
+            .zip(rs)
+            .filter_map(|(s, r)| r.err().map(|e| format!("slot {s}: {e}")))
+            .collect();
+        if let Some(first) = errors.first() {
+            warnings.push(format!(
+                "{}: CLUSTER SETSLOT NODE failed for {} slot(s) (first: {first}); it will learn the owner by gossip",
+                c.addr,
+                errors.len()
+            ));
+        }
+    }
+    for lag in replicas
+        .wait_owner(target_id, &on_target, REPLICA_WAIT)
+        .await
+    {
+        warnings.push(format!(
+            "replica {}: {}; clients reading their slot map from it may be redirected more until gossip reaches it",
+            lag.addr, lag.reason
+        ));
+    }
     let mut closed = Vec::new();
     for (s, r) in on_target
         .iter()
@@ -109,27 +146,6 @@ pub async fn close(
                 format!("{}: CLUSTER SETSLOT {s} NODE: {e}", source.addr),
             )),
             _ => closed.push(*s),
-        }
-    }
-    let mut warnings = Vec::new();
-    let results = join_all(
-        others
-            .iter()
-            .map(|c| setslot_many(c, &closed, "NODE", Some(target_id))),
-    )
-    .await;
-    for (c, rs) in others.iter().zip(results) {
-        let errors: Vec<String> = closed
-            .iter()
-            .zip(rs)
-            .filter_map(|(s, r)| r.err().map(|e| format!("slot {s}: {e}")))
-            .collect();
-        if let Some(first) = errors.first() {
-            warnings.push(format!(
-                "{}: CLUSTER SETSLOT NODE failed for {} slot(s) (first: {first}); it will learn the owner by gossip",
-                c.addr,
-                errors.len()
-            ));
         }
     }
     (closed, failed, warnings)

@@ -91,7 +91,8 @@ pub async fn run(engine: &Engine, t: &Transfer, sink: &dyn EventSink) -> Transfe
             }
         }
         empty.sort();
-        let (closed, failed, warnings) = close(source, target, &t.target, &others, &empty).await;
+        let (closed, failed, warnings) =
+            close(source, target, &t.target, &others, &engine.replicas, &empty).await;
         for message in warnings {
             sink.emit(&Event::Warning { message });
         }

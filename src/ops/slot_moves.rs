@@ -177,7 +177,8 @@ pub async fn execute(
             conn: n.conn.clone(),
         })
         .collect();
-    let engine = Engine::new(nodes, opts);
+    let replicas = view.replicas().map(|n| n.conn.clone()).collect();
+    let engine = Engine::new(nodes, opts).with_replicas(replicas);
     let stop = engine.stop_flag();
     // Ctrl-C: finish the slots in flight and open no more; a second Ctrl-C quits at once.
     let listener = tokio::spawn(async move {
