@@ -5,6 +5,7 @@
 
 mod host;
 mod info;
+mod port;
 pub mod propagate;
 
 use std::sync::Arc;

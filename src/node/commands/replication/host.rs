@@ -130,6 +130,7 @@ pub fn reconcile(shared: &Arc<Shared>) {
 /// Once a second until the process ends.
 pub async fn cron(shared: Arc<Shared>) {
     start_from_config(&shared);
+    super::port::install(&shared);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
