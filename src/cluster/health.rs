@@ -148,13 +148,12 @@ impl Health {
     pub fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
         for s in &self.skipped {
-            let what = match s.reason {
-                SkipReason::Failed => "is flagged fail",
-                SkipReason::NoAddress => "has no address",
-                SkipReason::Unreachable => "is unreachable",
-                SkipReason::Error => "answered with an error",
-            };
-            p.push(format!("node {} ({}) {what}", s.addr, short_id(&s.id)));
+            p.push(format!(
+                "node {} ({}) {}",
+                s.addr,
+                short_id(&s.id),
+                skipped_text(s)
+            ));
         }
         if !self.agree {
             p.push(format!(
@@ -192,6 +191,34 @@ impl Health {
     pub fn healthy(&self) -> bool {
         self.problems().is_empty()
     }
+}
+
+/// Why a member is not in the view, and for a master with slots what that means for them:
+/// `is unreachable and flagged fail; its 5461 slot(s) have no reachable owner (no replica took
+/// over)`.
+pub fn skipped_text(s: &SkippedNode) -> String {
+    let mut what = match (&s.reason, s.flagged_fail) {
+        (SkipReason::Failed, _) if s.answers => "is flagged fail but answers".to_string(),
+        (SkipReason::Failed, _) => "is flagged fail".to_string(),
+        (SkipReason::NoAddress, _) => "has no address".to_string(),
+        (SkipReason::Unreachable, true) => "is unreachable and flagged fail".to_string(),
+        (SkipReason::Unreachable, false) => "is unreachable".to_string(),
+        (SkipReason::Error, _) => "answered with an error".to_string(),
+    };
+    if s.was_master && s.slot_count > 0 {
+        if s.answers {
+            what.push_str(&format!(
+                "; it still serves its {} slot(s), the cluster has not cleared the flag yet",
+                s.slot_count
+            ));
+        } else {
+            what.push_str(&format!(
+                "; its {} slot(s) have no reachable owner (no replica took over)",
+                s.slot_count
+            ));
+        }
+    }
+    what
 }
 
 pub fn short_id(id: &str) -> &str {

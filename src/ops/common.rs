@@ -174,17 +174,12 @@ pub async fn check_section(
         ));
     }
     for s in &health.skipped {
-        let what = match s.reason {
-            SkipReason::Failed => "is flagged fail",
-            SkipReason::NoAddress => "has no address",
-            SkipReason::Unreachable => "is unreachable",
-            SkipReason::Error => "could not be loaded",
-        };
         let role = if s.was_master { "Master" } else { "Replica" };
         out.err(&format!(
-            "{role} {} ({}) {what}.",
+            "{role} {} ({}) {}.",
             s.addr,
-            crate::cluster::health::short_id(&s.id)
+            crate::cluster::health::short_id(&s.id),
+            crate::cluster::health::skipped_text(s)
         ));
     }
     for s in &health.stray_keys {

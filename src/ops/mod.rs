@@ -11,6 +11,7 @@ pub mod create;
 pub mod del_node;
 pub mod demo;
 pub mod fix;
+pub mod fix_owners;
 pub mod generate;
 pub mod import;
 pub mod import_batches;

@@ -1,0 +1,229 @@
+//! `trib fix`'s repairs of ownership: a slot that several masters claim or hold keys of is
+//! settled on one owner (the others' keys moved to it, their claims dropped), and the slots of
+//! masters that are gone are given to live masters (the gone masters then forgotten). The
+//! plans come from `plan::fix`; `fix` decides when these run.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::cli::FixArgs;
+use crate::cluster::conn::NodeConn;
+use crate::cluster::health::{short_id, StrayKeys};
+use crate::cluster::view::{ClusterView, SkippedNode};
+use crate::exit::Fail;
+use crate::migrate::keys::{drain_slot, Ends};
+use crate::migrate::setslot::setslot_many;
+use crate::migrate::MigrateOptions;
+use crate::ops::Context;
+use crate::output::Answer;
+use crate::plan::fix::plan_takeover;
+use crate::slot::{Slot, SlotSet};
+
+fn conn<'a>(view: &'a ClusterView, id: &str) -> Result<&'a NodeConn> {
+    view.by_id(id)
+        .map(|n| &n.conn)
+        .ok_or_else(|| Fail::failure(format!("node {id} is not connected")))
+}
+
+async fn setslot(c: &NodeConn, slot: Slot, sub: &str, id: Option<&str>) -> Result<()> {
+    match setslot_many(c, &[slot], sub, id).await.pop() {
+        Some(Err(e)) => Err(Fail::failure(format!(
+            "{}: CLUSTER SETSLOT {slot} {sub}{}: {e}",
+            c.addr,
+            id.map(|i| format!(" {i}")).unwrap_or_default()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Settles `slot` on `owner`. Keys first, claims after: a claim dropped while the node still
+/// holds keys would make the server delete them (a master that loses a slot to a newer claim
+/// drops its keys in it), so every other master's keys are moved to the owner before anyone
+/// is told who owns the slot.
+pub async fn settle_owner(
+    view: &ClusterView,
+    slot: Slot,
+    owner: &str,
+    claim: bool,
+    from: &[String],
+    unclaim: &[String],
+    opts: &MigrateOptions,
+) -> Result<()> {
+    let owner_conn = conn(view, owner)?;
+    let claims = |id: &str| view.by_id(id).is_some_and(|n| n.slots.contains(slot));
+    if claim {
+        // IMPORTING lets the owner take keys (RESTORE-ASKING) of a slot it does not own yet,
+        // and keeps gossip from handing the slot to someone else meanwhile.
+        let other = unclaim
+            .first()
+            .or(from.first())
+            .cloned()
+            .or_else(|| view.masters().find(|m| m.id != owner).map(|m| m.id.clone()))
+            .ok_or_else(|| Fail::failure("no other master to name as the slot's source"))?;
+        setslot(owner_conn, slot, "IMPORTING", Some(&other)).await?;
+    }
+    for id in from {
+        let c = conn(view, id)?;
+        // A node claiming the slot runs MIGRATE for it as is; any other must be IMPORTING,
+        // or MIGRATE is answered MOVED (redis-cli's bug here).
+        let opened = !claims(id);
+        if opened {
+            setslot(c, slot, "IMPORTING", Some(owner)).await?;
+        }
+        let ends = Ends {
+            source: c,
+            target: owner_conn,
+        };
+        drain_slot(&ends, slot, opts, &|_| {})
+            .await
+            .map_err(Fail::failure)?;
+        if opened {
+            setslot(c, slot, "STABLE", None).await?;
+        }
+    }
+    if claim {
+        // On itself, SETSLOT NODE clears IMPORTING and takes a new config epoch.
+        setslot(owner_conn, slot, "NODE", Some(owner)).await?;
+    } else {
+        let open = view.by_id(owner).is_some_and(|n| {
+            n.migrating.iter().any(|(s, _)| *s == slot)
+                || n.importing.iter().any(|(s, _)| *s == slot)
+        });
+        if open {
+            setslot(owner_conn, slot, "STABLE", None).await?;
+        }
+        if !unclaim.is_empty() {
+            // The newest epoch wins when claims collide: the owner's claim must be it.
+            let _ = owner_conn.request(["CLUSTER", "BUMPEPOCH"]).await;
+        }
+    }
+    for m in view.masters().filter(|m| m.id != owner) {
+        if unclaim.contains(&m.id) {
+            // DELSLOTS first: SETSLOT NODE is refused to a node that owns the slot and still
+            // holds keys of it (a key left because its copies differ).
+            let _ = m
+                .conn
+                .request(["CLUSTER", "DELSLOTS", &slot.get().to_string()])
+                .await;
+        }
+        setslot(&m.conn, slot, "NODE", Some(owner)).await?;
+    }
+    Ok(())
+}
+
+/// Masters to take the slots of: not in the view, not answering, owning slots.
+pub fn gone_masters(view: &ClusterView) -> Vec<&SkippedNode> {
+    view.skipped
+        .iter()
+        .filter(|s| s.was_master && !s.answers && !view.listed_slots(&s.id).is_empty())
+        .collect()
+}
+
+/// Gives the slots of the gone masters to live masters (a slot with stray keys on a live
+/// master to the one holding most, the rest evenly), then has every live node forget them.
+/// Their keys are gone with them: said plainly, before asking.
+pub async fn take_over(
+    view: &ClusterView,
+    gone: &[&SkippedNode],
+    strays: &[StrayKeys],
+    args: &FixArgs,
+    ctx: &Context,
+    actions: &mut Vec<serde_json::Value>,
+) -> Result<()> {
+    ctx.out
+        .step("Giving the slots of unreachable masters to reachable ones...");
+    let mut slots = SlotSet::new();
+    for g in gone {
+        let theirs = view.listed_slots(&g.id);
+        ctx.out.warn(&format!(
+            "Master {} ({}) cannot be reached: the keys it held in its {} slot(s) {} are lost \
+             with it; trib cannot bring them back (restore them from a backup).",
+            g.addr,
+            short_id(&g.id),
+            theirs.len(),
+            theirs.ranges_comma()
+        ));
+        slots.union_with(&theirs);
+    }
+    let mut holders: BTreeMap<u16, Vec<(String, u64)>> = BTreeMap::new();
+    for s in strays {
+        if Slot::new(s.slot).is_some_and(|x| slots.contains(x)) {
+            holders
+                .entry(s.slot)
+                .or_default()
+                .push((s.id.clone(), s.keys));
+        }
+    }
+    let live: Vec<(String, usize)> = view
+        .masters()
+        .map(|m| (m.id.clone(), m.slots.len()))
+        .collect();
+    if live.is_empty() {
+        return Err(Fail::failure("no reachable master to give the slots to"));
+    }
+    let all: Vec<Slot> = slots.iter().collect();
+    let plan = plan_takeover(&all, &holders, &live);
+    for (owner, taken) in &plan {
+        let set: SlotSet = taken.iter().copied().collect();
+        ctx.out.line(&format!(
+            "    give {} slot(s) {} to {}",
+            taken.len(),
+            set.ranges_comma(),
+            view.by_id(owner)
+                .map(|n| n.addr.to_string())
+                .unwrap_or_default()
+        ));
+        actions.push(json!({"take_over": taken, "with": owner}));
+    }
+    for g in gone {
+        ctx.out.line(&format!(
+            "    forget {} ({}) on every reachable node (add it back with `trib add-node` \
+             once it is emptied)",
+            g.addr,
+            short_id(&g.id)
+        ));
+        actions.push(json!({"forget": g.id}));
+    }
+    if args.dry_run {
+        return Ok(());
+    }
+    if !args.confirm.yes
+        && ctx.out.confirm(
+            "Give these slots to the reachable masters (the keys of the unreachable ones are lost)?",
+        )? != Answer::Yes
+    {
+        return Err(Fail::failure("taking over the slots of unreachable masters declined"));
+    }
+    for (owner, taken) in &plan {
+        let c = conn(view, owner)?;
+        // The taker first, then a new epoch, so that its claim beats the gone master's if
+        // that one comes back; then every other master is told.
+        setslot_each(c, taken, owner).await?;
+        let _ = c.request(["CLUSTER", "BUMPEPOCH"]).await;
+        for m in view.masters().filter(|m| m.id != *owner) {
+            setslot_each(&m.conn, taken, owner).await?;
+        }
+    }
+    for g in gone {
+        for n in &view.nodes {
+            if let Err(e) = n.conn.request(["CLUSTER", "FORGET", &g.id]).await {
+                ctx.out
+                    .warn(&format!("{}: CLUSTER FORGET {}: {e}", n.addr, g.id));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn setslot_each(c: &NodeConn, slots: &[Slot], owner: &str) -> Result<()> {
+    let results = setslot_many(c, slots, "NODE", Some(owner)).await;
+    if let Some((s, Err(e))) = slots.iter().zip(results).find(|(_, r)| r.is_err()) {
+        return Err(Fail::failure(format!(
+            "{}: CLUSTER SETSLOT {s} NODE {owner}: {e}",
+            c.addr
+        )));
+    }
+    Ok(())
+}
