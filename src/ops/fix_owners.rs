@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
+use bytes::Bytes;
 use serde_json::json;
 
 use crate::cli::FixArgs;
@@ -13,7 +14,8 @@ use crate::cluster::conn::NodeConn;
 use crate::cluster::health::{short_id, StrayKeys};
 use crate::cluster::view::{ClusterView, SkippedNode};
 use crate::exit::Fail;
-use crate::migrate::keys::{drain_slot, Ends};
+use crate::migrate::conflict::{self, show_key};
+use crate::migrate::keys::{classify, get_keys, migrate_cmd, Ends, MigrateError};
 use crate::migrate::setslot::setslot_many;
 use crate::migrate::MigrateOptions;
 use crate::ops::Context;
@@ -52,6 +54,7 @@ pub async fn settle_owner(
     opts: &MigrateOptions,
 ) -> Result<()> {
     let owner_conn = conn(view, owner)?;
+    let mut left = Vec::new();
     let claims = |id: &str| view.by_id(id).is_some_and(|n| n.slots.contains(slot));
     if claim {
         // IMPORTING lets the owner take keys (RESTORE-ASKING) of a slot it does not own yet,
@@ -76,11 +79,24 @@ pub async fn settle_owner(
             source: c,
             target: owner_conn,
         };
-        drain_slot(&ends, slot, opts, &|_| {})
-            .await
-            .map_err(Fail::failure)?;
+        let kept = drain_keeping_conflicts(&ends, slot, opts).await?;
         if opened {
             setslot(c, slot, "STABLE", None).await?;
+        }
+        if !kept.is_empty() {
+            left.push(format!(
+                "{} key(s) exist on both {} and the owner {} with different values: {}; the \
+                 owner's copy is kept and the other left on {}; compare them by hand or run \
+                 again with --replace to overwrite the owner's copy",
+                kept.len(),
+                c.addr,
+                owner_conn.addr,
+                kept.iter()
+                    .map(|k| show_key(k))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                c.addr
+            ));
         }
     }
     if claim {
@@ -110,7 +126,87 @@ pub async fn settle_owner(
         }
         setslot(&m.conn, slot, "NODE", Some(owner)).await?;
     }
-    Ok(())
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(Fail::failure(left.join("; ")))
+    }
+}
+
+/// Moves every key of `slot` from `ends.source` to `ends.target`, like the engine's drain,
+/// except that a key whose two copies differ is left where it is (and returned) instead of
+/// stopping the slot: the rest still goes, so the slot can be settled around the few keys an
+/// operator has to look at.
+async fn drain_keeping_conflicts(
+    ends: &Ends<'_>,
+    slot: Slot,
+    opts: &MigrateOptions,
+) -> Result<Vec<Bytes>> {
+    let batch = opts.batch_keys.max(1);
+    let mut kept: Vec<Bytes> = Vec::new();
+    let mut transient = 0u32;
+    // Bounded: each round moves keys, keeps some, or counts a transient error.
+    for _ in 0..10_000_000u32 {
+        // The kept keys stay in the slot and come back first: ask for that many more.
+        let keys: Vec<Bytes> = get_keys(ends.source, slot, batch + kept.len())
+            .await
+            .map_err(Fail::failure)?
+            .into_iter()
+            .filter(|k| !kept.contains(k))
+            .collect();
+        if keys.is_empty() {
+            return Ok(kept);
+        }
+        let cmd = migrate_cmd(
+            ends.target,
+            &keys,
+            opts.timeout_ms,
+            opts.replace,
+            &opts.credentials,
+        );
+        let Err(e) = ends.source.query(&cmd).await else {
+            continue;
+        };
+        match classify(&e) {
+            MigrateError::Busy => {
+                // One key at a time: the conflict check moves a key whose copies are equal
+                // and refuses one whose copies differ.
+                for k in keys {
+                    if let Err(why) = conflict::resolve(
+                        ends,
+                        slot,
+                        std::slice::from_ref(&k),
+                        opts,
+                        opts.timeout_ms,
+                    )
+                    .await
+                    {
+                        if !why.contains("different values") {
+                            return Err(Fail::failure(why));
+                        }
+                        kept.push(k);
+                    }
+                }
+            }
+            MigrateError::Transient(text) if transient < 50 => {
+                transient += 1;
+                let _ = text;
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            MigrateError::Transient(text)
+            | MigrateError::Timeout(text)
+            | MigrateError::Other(text) => {
+                return Err(Fail::failure(format!(
+                    "{}: MIGRATE (slot {slot}): {text}",
+                    ends.source.addr
+                )));
+            }
+        }
+    }
+    Err(Fail::failure(format!(
+        "slot {slot}: too many rounds draining {}",
+        ends.source.addr
+    )))
 }
 
 /// Masters to take the slots of: not in the view, not answering, owning slots.
