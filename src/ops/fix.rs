@@ -368,8 +368,10 @@ fn describe(view: &ClusterView, action: &FixAction) -> String {
             if !from.is_empty() {
                 text.push_str(&format!(", move the keys of {} to it", names(from)));
             }
-            if !unclaim.is_empty() {
-                text.push_str(&format!(", {} give(s) it up", names(unclaim)));
+            match unclaim.len() {
+                0 => {}
+                1 => text.push_str(&format!(", {} gives it up", names(unclaim))),
+                _ => text.push_str(&format!(", {} give it up", names(unclaim))),
             }
             text
         }
