@@ -251,6 +251,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_failed_owner_is_named_with_its_slots() {
+        let node = |reason, flagged_fail, answers| SkippedNode {
+            addr: "127.0.0.1:7002".into(),
+            id: "abcdef0123".into(),
+            was_master: true,
+            reason,
+            detail: None,
+            flagged_fail,
+            answers,
+            slot_count: 5461,
+        };
+        assert_eq!(
+            skipped_text(&node(SkipReason::Unreachable, true, false)),
+            "is unreachable and flagged fail; its 5461 slot(s) have no reachable owner (no \
+             replica took over)"
+        );
+        assert!(skipped_text(&node(SkipReason::Failed, true, true))
+            .starts_with("is flagged fail but answers; it still serves its 5461 slot(s)"));
+        let mut replica = node(SkipReason::Unreachable, false, false);
+        replica.was_master = false;
+        assert_eq!(skipped_text(&replica), "is unreachable");
+    }
+
+    #[test]
     fn ranges_text_joins_runs() {
         assert_eq!(ranges_text(&[[0, 99], [200, 200]]), "0-99,200");
         assert_eq!(short_id("0123456789"), "01234567");

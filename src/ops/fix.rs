@@ -81,12 +81,24 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
     } else {
         (view, health)
     };
-    // A dry run has not given them away: they are not "uncovered" for the coverage plan.
-    let skip = if args.dry_run {
+    // A dry run has not given them away: they are not "uncovered" for the coverage plan. Nor
+    // are the slots of a master that answers but is still flagged fail: they are its own.
+    let mut skip = if args.dry_run {
         gone_slots
     } else {
         SlotSet::new()
     };
+    for s in view.skipped.iter().filter(|s| s.was_master && s.answers) {
+        let theirs = view.listed_slots(&s.id);
+        if !theirs.is_empty() {
+            ctx.out.warn(&format!(
+                "Master {} answers but is not in the view: its {} slot(s) are left to it.",
+                s.addr,
+                theirs.len()
+            ));
+            skip.union_with(&theirs);
+        }
+    }
     // Coverage first: with an uncovered slot the cluster is down (full coverage required) and
     // every MIGRATE of the open-slot fixes would fail with CLUSTERDOWN (redis-cli's order).
     // An uncovered slot that is open somewhere is a move cut short: the open-slot fix below
