@@ -55,7 +55,6 @@ pub async fn settle_owner(
 ) -> Result<()> {
     let owner_conn = conn(view, owner)?;
     let mut left = Vec::new();
-    let claims = |id: &str| view.by_id(id).is_some_and(|n| n.slots.contains(slot));
     if claim {
         // IMPORTING lets the owner take keys (RESTORE-ASKING) of a slot it does not own yet,
         // and keeps gossip from handing the slot to someone else meanwhile.
@@ -67,11 +66,75 @@ pub async fn settle_owner(
             .ok_or_else(|| Fail::failure("no other master to name as the slot's source"))?;
         setslot(owner_conn, slot, "IMPORTING", Some(&other)).await?;
     }
+    let drained = drain_all(view, slot, owner_conn, owner, from, opts, &mut left).await;
+    if let Err(e) = drained {
+        if claim {
+            // Back as it was: an owner left importing would turn the next run's plan around.
+            let _ = setslot(owner_conn, slot, "STABLE", None).await;
+        }
+        return Err(e);
+    }
+    // The other claimants drop the slot before the owner's claim can reach them: a master
+    // that still owns a slot when a newer claim arrives deletes its keys in it, and a key whose
+    // copies differ may still be there. DELSLOTS keeps the keys; SETSLOT NODE would be refused
+    // while it holds them.
+    for id in unclaim {
+        let c = conn(view, id)?;
+        if let Err(e) = c
+            .request(["CLUSTER", "DELSLOTS", &slot.get().to_string()])
+            .await
+        {
+            // "already unassigned": gossip got there first.
+            if !e.to_string().contains("unassigned") {
+                return Err(Fail::failure(format!(
+                    "{}: CLUSTER DELSLOTS {slot}: {e}",
+                    c.addr
+                )));
+            }
+        }
+    }
+    if claim {
+        // On itself, SETSLOT NODE clears IMPORTING and takes a new config epoch.
+        setslot(owner_conn, slot, "NODE", Some(owner)).await?;
+    } else {
+        let open = view.by_id(owner).is_some_and(|n| {
+            n.migrating.iter().any(|(s, _)| *s == slot)
+                || n.importing.iter().any(|(s, _)| *s == slot)
+        });
+        if open {
+            setslot(owner_conn, slot, "STABLE", None).await?;
+        }
+        if !unclaim.is_empty() {
+            // The newest epoch wins when claims collide: the owner's claim must be it.
+            let _ = owner_conn.request(["CLUSTER", "BUMPEPOCH"]).await;
+        }
+    }
+    for m in view.masters().filter(|m| m.id != owner) {
+        setslot(&m.conn, slot, "NODE", Some(owner)).await?;
+    }
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(Fail::failure(left.join("; ")))
+    }
+}
+
+/// Moves the keys of every node in `from` to the owner; keys whose copies differ stay and are
+/// described in `left`.
+async fn drain_all(
+    view: &ClusterView,
+    slot: Slot,
+    owner_conn: &NodeConn,
+    owner: &str,
+    from: &[String],
+    opts: &MigrateOptions,
+    left: &mut Vec<String>,
+) -> Result<()> {
     for id in from {
         let c = conn(view, id)?;
         // A node claiming the slot runs MIGRATE for it as is; any other must be IMPORTING,
         // or MIGRATE is answered MOVED (redis-cli's bug here).
-        let opened = !claims(id);
+        let opened = !view.by_id(id).is_some_and(|n| n.slots.contains(slot));
         if opened {
             setslot(c, slot, "IMPORTING", Some(owner)).await?;
         }
@@ -99,38 +162,7 @@ pub async fn settle_owner(
             ));
         }
     }
-    if claim {
-        // On itself, SETSLOT NODE clears IMPORTING and takes a new config epoch.
-        setslot(owner_conn, slot, "NODE", Some(owner)).await?;
-    } else {
-        let open = view.by_id(owner).is_some_and(|n| {
-            n.migrating.iter().any(|(s, _)| *s == slot)
-                || n.importing.iter().any(|(s, _)| *s == slot)
-        });
-        if open {
-            setslot(owner_conn, slot, "STABLE", None).await?;
-        }
-        if !unclaim.is_empty() {
-            // The newest epoch wins when claims collide: the owner's claim must be it.
-            let _ = owner_conn.request(["CLUSTER", "BUMPEPOCH"]).await;
-        }
-    }
-    for m in view.masters().filter(|m| m.id != owner) {
-        if unclaim.contains(&m.id) {
-            // DELSLOTS first: SETSLOT NODE is refused to a node that owns the slot and still
-            // holds keys of it (a key left because its copies differ).
-            let _ = m
-                .conn
-                .request(["CLUSTER", "DELSLOTS", &slot.get().to_string()])
-                .await;
-        }
-        setslot(&m.conn, slot, "NODE", Some(owner)).await?;
-    }
-    if left.is_empty() {
-        Ok(())
-    } else {
-        Err(Fail::failure(left.join("; ")))
-    }
+    Ok(())
 }
 
 /// Moves every key of `slot` from `ends.source` to `ends.target`, like the engine's drain,
@@ -271,7 +303,7 @@ pub async fn take_over(
                 .map(|n| n.addr.to_string())
                 .unwrap_or_default()
         ));
-        actions.push(json!({"take_over": taken, "with": owner}));
+        actions.push(json!({"reassign": taken, "to": owner}));
     }
     for g in gone {
         ctx.out.line(&format!(

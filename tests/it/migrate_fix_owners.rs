@@ -314,6 +314,27 @@ fn fix_gives_the_slots_of_an_unreachable_master_to_the_others() {
         assert!(run.stdout.contains("are lost with it"), "{run:?}");
         assert!(run.stdout.contains("    give "), "{run:?}");
         assert!(!run.stdout.contains("cover "), "no ADDSLOTS plan: {run:?}");
+        let run = trib(
+            &[
+                "--json",
+                "fix",
+                &entry,
+                "--fix-with-unreachable-masters",
+                "--dry-run",
+            ],
+            None,
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(run.stdout.lines().last().unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{e}: {run:?}"));
+        let actions = doc["actions"].as_array().unwrap();
+        let given: usize = actions
+            .iter()
+            .filter_map(|a| a["reassign"].as_array())
+            .map(|s| s.len())
+            .sum();
+        assert_eq!(given, 5461, "{name}: {doc}");
+        assert!(actions.iter().any(|a| a["forget"] == dead_id.as_str()));
         let map = slot_map(&cluster);
         assert_eq!(
             map.iter().filter(|&&p| p == dead_port).count(),
