@@ -148,13 +148,12 @@ impl Health {
     pub fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
         for s in &self.skipped {
-            let what = match s.reason {
-                SkipReason::Failed => "is flagged fail",
-                SkipReason::NoAddress => "has no address",
-                SkipReason::Unreachable => "is unreachable",
-                SkipReason::Error => "answered with an error",
-            };
-            p.push(format!("node {} ({}) {what}", s.addr, short_id(&s.id)));
+            p.push(format!(
+                "node {} ({}) {}",
+                s.addr,
+                short_id(&s.id),
+                skipped_text(s)
+            ));
         }
         if !self.agree {
             p.push(format!(
@@ -194,6 +193,39 @@ impl Health {
     }
 }
 
+/// Why a member is not in the view: `is unreachable and flagged fail`.
+pub fn skip_reason_text(s: &SkippedNode) -> String {
+    match (&s.reason, s.flagged_fail) {
+        (SkipReason::Failed, _) if s.answers => "is flagged fail but answers".to_string(),
+        (SkipReason::Failed, _) => "is flagged fail".to_string(),
+        (SkipReason::NoAddress, _) => "has no address".to_string(),
+        (SkipReason::Unreachable, true) => "is unreachable and flagged fail".to_string(),
+        (SkipReason::Unreachable, false) => "is unreachable".to_string(),
+        (SkipReason::Error, _) => "answered with an error".to_string(),
+    }
+}
+
+/// Why a member is not in the view, and for a master with slots what that means for them:
+/// `is unreachable and flagged fail; its 5461 slot(s) have no reachable owner (no replica took
+/// over)`.
+pub fn skipped_text(s: &SkippedNode) -> String {
+    let mut what = skip_reason_text(s);
+    if s.was_master && s.slot_count > 0 {
+        if s.answers {
+            what.push_str(&format!(
+                "; it still serves its {} slot(s), the cluster has not cleared the flag yet",
+                s.slot_count
+            ));
+        } else {
+            what.push_str(&format!(
+                "; its {} slot(s) have no reachable owner (no replica took over)",
+                s.slot_count
+            ));
+        }
+    }
+    what
+}
+
 pub fn short_id(id: &str) -> &str {
     &id[..id.len().min(8)]
 }
@@ -222,6 +254,30 @@ pub fn ranges_text(r: &[[u16; 2]]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_owner_is_named_with_its_slots() {
+        let node = |reason, flagged_fail, answers| SkippedNode {
+            addr: "127.0.0.1:7002".into(),
+            id: "abcdef0123".into(),
+            was_master: true,
+            reason,
+            detail: None,
+            flagged_fail,
+            answers,
+            slot_count: 5461,
+        };
+        assert_eq!(
+            skipped_text(&node(SkipReason::Unreachable, true, false)),
+            "is unreachable and flagged fail; its 5461 slot(s) have no reachable owner (no \
+             replica took over)"
+        );
+        assert!(skipped_text(&node(SkipReason::Failed, true, true))
+            .starts_with("is flagged fail but answers; it still serves its 5461 slot(s)"));
+        let mut replica = node(SkipReason::Unreachable, false, false);
+        replica.was_master = false;
+        assert_eq!(skipped_text(&replica), "is unreachable");
+    }
 
     #[test]
     fn ranges_text_joins_runs() {

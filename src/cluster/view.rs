@@ -89,6 +89,12 @@ pub struct SkippedNode {
     pub reason: SkipReason,
     /// The error text, when there was one.
     pub detail: Option<String>,
+    /// The entry node flags it `fail` (whatever else kept it out of the view).
+    pub flagged_fail: bool,
+    /// It answered trib (a node flagged fail that is back, or only its bus is cut off).
+    pub answers: bool,
+    /// How many slots the entry node says it owns.
+    pub slot_count: usize,
 }
 
 /// Everything known about a cluster from one entry node.
@@ -237,12 +243,16 @@ impl ClusterView {
 
         for (line, result) in others.into_iter().zip(results) {
             let was_master = !line.is_replica();
+            let answers = result.is_ok();
             let skip = |reason, detail| SkippedNode {
                 addr: format!("{}:{}", line.ip, line.port),
                 id: line.id.clone(),
                 was_master,
                 reason,
                 detail,
+                flagged_fail: line.is_failed(),
+                answers,
+                slot_count: line.slots.len(),
             };
             if line.ip.is_empty() || line.port == 0 || line.has_flag("noaddr") {
                 skipped.push(skip(SkipReason::NoAddress, None));
@@ -397,6 +407,15 @@ impl ClusterView {
     /// Masters the entry node knows that are not in the view (unreachable, failed, no address).
     pub fn unreachable_masters(&self) -> usize {
         self.skipped.iter().filter(|s| s.was_master).count()
+    }
+
+    /// The slots the entry node says `id` owns (for a member that is not in the view).
+    pub fn listed_slots(&self, id: &str) -> SlotSet {
+        self.nodes
+            .first()
+            .and_then(|e| e.table.iter().find(|l| l.id.eq_ignore_ascii_case(id)))
+            .map(|l| l.slots.clone())
+            .unwrap_or_default()
     }
 
     /// redis-cli's per-node configuration signature (§1.10): `id:slot,slot|id:...`, sorted.

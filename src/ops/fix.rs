@@ -1,17 +1,21 @@
 //! `trib fix`: the check, then repairs with the migration engine: open slots (an interrupted
 //! move is resumed, keys left on importing nodes go to the owner, a slot open on its owner
-//! alone is closed) and uncovered slots (given to the master holding their keys, or to the
-//! master with the fewest slots). Coverage is fixed before open slots, unlike redis-cli, whose
-//! MIGRATEs then fail with CLUSTERDOWN. Multiple owners are reported, not fixed. Exit 0 only
-//! when the cluster is healthy afterwards.
+//! alone is closed), uncovered slots (given to the master holding their keys, or to the
+//! master with the fewest slots), slots with several owners (settled on the master holding
+//! the most keys) and, with --fix-with-unreachable-masters, the slots of masters that are gone
+//! (given to live masters, the gone ones forgotten). Coverage is fixed before open slots,
+//! unlike redis-cli, whose MIGRATEs then fail with CLUSTERDOWN. Exit 0 only when the cluster
+//! is healthy afterwards.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use futures_util::future::join_all;
 use serde_json::json;
 
+use crate::addr::NodeAddr;
 use crate::cli::FixArgs;
 use crate::cluster::conn::NodeConn;
 use crate::cluster::health::Health;
@@ -22,13 +26,14 @@ use crate::migrate::keys::{drain_slot, Ends};
 use crate::migrate::setslot::setslot_many;
 use crate::migrate::{Engine, EngineNode, MigrateOptions};
 use crate::ops::common::{check_section, dbsizes, parse_entry, print_info};
+use crate::ops::fix_owners::{gone_masters, settle_owner, take_over};
 use crate::ops::slot_moves::{load_settled, move_options};
 use crate::ops::Context;
 use crate::output::progress::Progress;
 use crate::output::Answer;
-use crate::plan::fix::{plan_open_slot, plan_uncovered, FixAction, SlotState};
+use crate::plan::fix::{plan_open_slot, plan_owners, plan_uncovered, FixAction, SlotState};
 use crate::plan::moves::Transfer;
-use crate::slot::Slot;
+use crate::slot::{Slot, SlotSet};
 
 pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_entry(&args.entry.node)?;
@@ -39,6 +44,7 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
         let _ = print_info(&view, &dbsizes(&view), &ctx.out);
     }
     let health = check_section(&view, args.search_multiple_owners, true, &ctx.out).await?;
+    let (view, health) = wait_failed_back(view, health, &entry, args, ctx, &opts).await?;
     let unreachable = view.unreachable_masters();
     if unreachable > 0
         && !args.fix_with_unreachable_masters
@@ -46,44 +52,98 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
     {
         return Err(Fail::failure(format!(
             "*** Fixing with {unreachable} unreachable master(s) is dangerous: their slots would be \
-             treated as uncovered and given to reachable nodes. If you really want to proceed use \
-             --fix-with-unreachable-masters."
+             given to reachable masters and the keys they hold would be lost. If you really want \
+             to proceed use --fix-with-unreachable-masters."
         )));
     }
     let found = health.problems();
     let mut failures = Vec::new();
     let mut actions = Vec::new();
-    // Coverage first: with an uncovered slot the cluster is down (full coverage required) and
-    // every MIGRATE of the open-slot fixes would fail with CLUSTERDOWN (redis-cli's order).
-    // An uncovered slot that is open somewhere is a move cut short: the open-slot fix below
-    // finishes it; covering it with ADDSLOTS would fail ("already busy") or split the keys.
-    let covered = view.covered();
-    let uncovered_closed =
-        Slot::all().any(|s| !covered.contains(s) && !health.open_slots.contains(&s.get()));
-    let (view, health) = if uncovered_closed {
-        if let Err(e) = fix_coverage(&view, &health.open_slots, args, ctx, &mut actions).await {
+    // Masters that are gone (with the flag): their slots go to live masters first; until then
+    // they look uncovered, and ADDSLOTS would fail ("already busy": the others still name the
+    // gone master).
+    let gone: Vec<_> = gone_masters(&view).into_iter().cloned().collect();
+    let mut gone_slots = SlotSet::new();
+    for g in &gone {
+        gone_slots.union_with(&view.listed_slots(&g.id));
+    }
+    let (view, health) = if !gone.is_empty() && args.fix_with_unreachable_masters {
+        let refs: Vec<_> = gone.iter().collect();
+        if let Err(e) = take_over(&view, &refs, &health.stray_keys, args, ctx, &mut actions).await {
             ctx.out.err(&e.to_string());
             failures.push(e.to_string());
         }
         if args.dry_run {
             (view, health)
         } else {
-            let view = load_settled(&entry, ctx, &opts).await?;
-            let strays = strays::find(&view)
-                .await
-                .map_err(|e| Fail::failure(format!("looking for keys in non-owned slots: {e}")))?;
-            let health = Health::assess(&view).with_strays(&view, strays, false);
-            (view, health)
+            reassess(&entry, ctx, &opts, args.search_multiple_owners).await?
         }
     } else {
         (view, health)
     };
+    // A dry run has not given them away: they are not "uncovered" for the coverage plan. Nor
+    // are the slots of a master that answers but is still flagged fail: they are its own.
+    let mut skip = if args.dry_run {
+        gone_slots
+    } else {
+        SlotSet::new()
+    };
+    for s in view.skipped.iter().filter(|s| s.was_master && s.answers) {
+        let theirs = view.listed_slots(&s.id);
+        if !theirs.is_empty() {
+            ctx.out.warn(&format!(
+                "Master {} answers but is not in the view: its {} slot(s) are left to it.",
+                s.addr,
+                theirs.len()
+            ));
+            skip.union_with(&theirs);
+        }
+    }
+    // Coverage first: with an uncovered slot the cluster is down (full coverage required) and
+    // every MIGRATE of the open-slot fixes would fail with CLUSTERDOWN (redis-cli's order).
+    // An uncovered slot that is open somewhere is a move cut short: the open-slot fix below
+    // finishes it; covering it with ADDSLOTS would fail ("already busy") or split the keys.
+    let covered = view.covered();
+    let uncovered_closed = Slot::all().any(|s| {
+        !covered.contains(s) && !skip.contains(s) && !health.open_slots.contains(&s.get())
+    });
+    let (view, health) = if uncovered_closed {
+        if let Err(e) =
+            fix_coverage(&view, &health.open_slots, &skip, args, ctx, &mut actions).await
+        {
+            ctx.out.err(&e.to_string());
+            failures.push(e.to_string());
+        }
+        if args.dry_run {
+            (view, health)
+        } else {
+            reassess(&entry, ctx, &opts, args.search_multiple_owners).await?
+        }
+    } else {
+        (view, health)
+    };
+    // Several owners: slots claimed by several masters always; with --search-multiple-owners
+    // also slots whose keys sit on several masters (redis-cli's definition). Settled on the
+    // master holding the most keys, after the open slots (an open slot with several claims is
+    // settled by the open-slot fix itself).
+    let mut owner_slots: BTreeSet<u16> = view
+        .claims()
+        .into_iter()
+        .filter(|(_, c)| c.len() > 1)
+        .map(|(s, _)| s.get())
+        .collect();
+    if args.search_multiple_owners {
+        owner_slots.extend(health.multiple_owners.iter().flatten().map(|m| m.slot));
+    }
+    owner_slots.retain(|s| !health.open_slots.contains(s));
     // Open slots, and covered slots with keys on a master that does not own them (strays:
     // a client or a tool wrote them there); both are fixed by moving keys to one owner.
     let covered = view.covered();
-    let mut to_fix: std::collections::BTreeSet<u16> = health.open_slots.iter().copied().collect();
+    let mut to_fix: BTreeSet<u16> = health.open_slots.iter().copied().collect();
     for stray in &health.stray_keys {
-        if Slot::new(stray.slot).is_some_and(|s| covered.contains(s)) {
+        if Slot::new(stray.slot).is_some_and(|s| covered.contains(s))
+            && !owner_slots.contains(&stray.slot)
+        {
             to_fix.insert(stray.slot);
         }
     }
@@ -116,6 +176,29 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
         }
         let action = match slot_state(&view, slot).await {
             Ok(state) => plan_open_slot(&state),
+            Err(e) => FixAction::Unfixable {
+                reason: format!("the slot's keys could not be counted: {e}"),
+            },
+        };
+        if args.dry_run {
+            ctx.out
+                .line(&format!("    would {}", describe(&view, &action)));
+        } else if let Err(e) = apply(&view, slot, &action, &opts, ctx).await {
+            ctx.out.err(&format!("slot {slot}: {e}"));
+            failures.push(format!("slot {slot}: {e}"));
+        }
+        actions.push(json!({"slot": slot, "fix": action}));
+    }
+    for &s in &owner_slots {
+        let Some(slot) = Slot::new(s) else { continue };
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            left += 1;
+            continue;
+        }
+        ctx.out
+            .step(&format!("Fixing multiple owners for slot {slot}"));
+        let action = match slot_state(&view, slot).await {
+            Ok(state) => plan_owners(&state),
             Err(e) => FixAction::Unfixable {
                 reason: format!("the slot's keys could not be counted: {e}"),
             },
@@ -284,6 +367,26 @@ fn describe(view: &ClusterView, action: &FixAction) -> String {
             name(view, target),
             names(close)
         ),
+        FixAction::SettleOwner {
+            owner,
+            claim: _,
+            from,
+            unclaim,
+        } => {
+            let mut text = format!(
+                "keep the slot on {} (it holds the most keys)",
+                name(view, owner)
+            );
+            if !from.is_empty() {
+                text.push_str(&format!(", move the keys of {} to it", names(from)));
+            }
+            match unclaim.len() {
+                0 => {}
+                1 => text.push_str(&format!(", {} gives it up", names(unclaim))),
+                _ => text.push_str(&format!(", {} give it up", names(unclaim))),
+            }
+            text
+        }
         FixAction::Unfixable { reason } => format!("not fix it: {reason}"),
     }
 }
@@ -373,7 +476,13 @@ async fn apply(
             }
             Ok(())
         }
-        FixAction::TakeOver { target, from } => take_over(view, slot, target, from, opts).await,
+        FixAction::TakeOver { target, from } => finish_move(view, slot, target, from, opts).await,
+        FixAction::SettleOwner {
+            owner,
+            claim,
+            from,
+            unclaim,
+        } => settle_owner(view, slot, owner, *claim, from, unclaim, opts).await,
         FixAction::Unfixable { reason } => Err(Fail::failure(reason.clone())),
     }
 }
@@ -411,7 +520,7 @@ async fn drain_non_owners(
 /// `target` (still importing, so it accepts them), then `target` takes the slot (SETSLOT NODE
 /// on itself first: it clears its importing state and claims the slot with a new epoch), then
 /// every other master is told.
-async fn take_over(
+async fn finish_move(
     view: &ClusterView,
     slot: Slot,
     target: &str,
@@ -450,6 +559,7 @@ async fn take_over(
 async fn fix_coverage(
     view: &ClusterView,
     open: &[u16],
+    skip: &SlotSet,
     args: &FixArgs,
     ctx: &Context,
     actions: &mut Vec<serde_json::Value>,
@@ -457,7 +567,7 @@ async fn fix_coverage(
     ctx.out.step("Fixing slots coverage...");
     let covered = view.covered();
     let uncovered: Vec<Slot> = Slot::all()
-        .filter(|s| !covered.contains(*s) && !open.contains(&s.get()))
+        .filter(|s| !covered.contains(*s) && !skip.contains(*s) && !open.contains(&s.get()))
         .collect();
     let Some(fewest) = view.masters().min_by_key(|m| m.slots.len()) else {
         return Err(Fail::failure("no master to cover the slots with"));
@@ -541,4 +651,74 @@ fn report_unfixable(slots: &[Slot]) -> Result<()> {
         "uncovered slot(s) {} left uncovered: their keys could not be counted",
         set.ranges_comma()
     )))
+}
+
+/// The view again, with its stray keys (and multiple owners when searched), after a repair.
+async fn reassess(
+    entry: &NodeAddr,
+    ctx: &Context,
+    opts: &MigrateOptions,
+    search_owners: bool,
+) -> Result<(ClusterView, Health)> {
+    let view = load_settled(entry, ctx, opts).await?;
+    let strays = strays::find(&view)
+        .await
+        .map_err(|e| Fail::failure(format!("looking for keys in non-owned slots: {e}")))?;
+    let health = Health::assess(&view).with_strays(&view, strays, search_owners);
+    Ok((view, health))
+}
+
+/// A master flagged fail that answers is back with its slots (and whatever keys it kept):
+/// giving its slots away would be wrong. The cluster clears the flag by itself once it sees
+/// the node again (after twice the node timeout for a master with slots), so wait for that,
+/// bounded, then go on with the view as it is then.
+async fn wait_failed_back(
+    view: ClusterView,
+    health: Health,
+    entry: &NodeAddr,
+    args: &FixArgs,
+    ctx: &Context,
+    opts: &MigrateOptions,
+) -> Result<(ClusterView, Health)> {
+    let back = |v: &ClusterView| {
+        v.skipped
+            .iter()
+            .filter(|s| s.was_master && s.answers && s.flagged_fail)
+            .count()
+    };
+    if back(&view) == 0 || args.dry_run {
+        return Ok((view, health));
+    }
+    let node_timeout = node_timeout_ms(&view).await;
+    let limit = Duration::from_millis((node_timeout * 2).min(110_000) + 10_000);
+    ctx.out.step(&format!(
+        "{} master(s) flagged fail answer again: waiting up to {} s for the cluster to clear the flag",
+        back(&view),
+        limit.as_secs()
+    ));
+    let started = Instant::now();
+    for _ in 0..1000 {
+        if started.elapsed() >= limit {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let again = ClusterView::load(entry, &ctx.connect).await?;
+        if back(&again) == 0 {
+            break;
+        }
+    }
+    reassess(entry, ctx, opts, args.search_multiple_owners).await
+}
+
+/// cluster-node-timeout of the entry node (ms); 15000 (the default) when it cannot be read.
+async fn node_timeout_ms(view: &ClusterView) -> u64 {
+    let reply = view.nodes[0]
+        .conn
+        .request(["CONFIG", "GET", "cluster-node-timeout"])
+        .await;
+    reply
+        .ok()
+        .and_then(|v| redis::from_redis_value::<Vec<String>>(&v).ok())
+        .and_then(|v| v.get(1).and_then(|t| t.parse().ok()))
+        .unwrap_or(15_000)
 }

@@ -15,6 +15,7 @@ pub mod failover_pick;
 pub mod failover_target;
 pub mod failover_wait;
 pub mod fix;
+pub mod fix_owners;
 pub mod generate;
 pub mod import;
 pub mod import_batches;

@@ -62,7 +62,8 @@ pub async fn load_settled(
     let view = loop {
         attempts += 1;
         let view = ClusterView::load(entry, &connect).await?;
-        if (settled(&view) && states_ok(&view).await)
+        // A master that is gone keeps cluster_state at fail: waiting for ok is waiting in vain.
+        if (settled(&view) && (view.unreachable_masters() > 0 || states_ok(&view).await))
             || started.elapsed() >= SETTLE_LIMIT
             || attempts >= 100
         {

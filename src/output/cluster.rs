@@ -1,8 +1,8 @@
 //! How cluster nodes look in human output, in redis-cli's exact layout (`M:`/`S:` blocks, the
 //! info summary line). Returns lines; the Reporter prints them. No I/O, no decisions.
 
-use crate::cluster::health::short_id;
-use crate::cluster::view::{ClusterNode, ClusterView, SkipReason, SkippedNode};
+use crate::cluster::health::{short_id, skip_reason_text};
+use crate::cluster::view::{ClusterNode, ClusterView, SkippedNode};
 use crate::slot::SlotSet;
 
 /// `[0-5460],[5462]`: maximal runs in brackets, comma-joined (empty for no slots).
@@ -56,12 +56,7 @@ pub fn info_line(view: &ClusterView, node: &ClusterNode, keys: u64) -> String {
 /// as the entry node sees them, and what it owned; a master's slots that nobody serves now
 /// come with the command that promotes one of its replicas.
 pub fn down_line(view: &ClusterView, s: &SkippedNode) -> String {
-    let what = match s.reason {
-        SkipReason::Failed => "is flagged fail",
-        SkipReason::NoAddress => "has no address",
-        SkipReason::Unreachable => "is unreachable",
-        SkipReason::Error => "could not be loaded",
-    };
+    let what = skip_reason_text(s);
     let role = if s.was_master { "Master" } else { "Replica" };
     let mut text = format!("{role} {} ({}) {what}", s.addr, short_id(&s.id));
     let line = view
@@ -89,8 +84,16 @@ pub fn down_line(view: &ClusterView, s: &SkippedNode) -> String {
         text.push_str("; it owns no slots.");
         return text;
     }
+    if s.answers {
+        text.push_str(&format!(
+            "; it still serves its {} slots {}, the cluster has not cleared the flag yet.",
+            line.slots.len(),
+            bracket_ranges(&line.slots)
+        ));
+        return text;
+    }
     text.push_str(&format!(
-        "; its {} slots {} are not served",
+        "; its {} slots {} are not served (no reachable owner)",
         line.slots.len(),
         bracket_ranges(&line.slots)
     ));

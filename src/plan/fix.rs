@@ -1,9 +1,11 @@
 //! The fix plan for one open slot or one uncovered slot, following redis-cli's cases (§2.4):
 //! an interrupted move (migrating on one master, importing on another) is resumed; keys left on
-//! importing nodes go to the owner; a slot open on its owner alone is closed. Pure: the caller
-//! gathers the slot's state (claims, open markers, key counts) and executes the action.
+//! importing nodes go to the owner; a slot open on its owner alone is closed. Also a slot with
+//! several owners (claims or keys on several masters) and the slots of masters that are gone.
+//! Pure: the caller gathers the slot's state (claims, open markers, key counts) and executes
+//! the action.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -45,12 +47,108 @@ pub enum FixAction {
         target: String,
         close: Vec<String>,
     },
+    /// Several masters claim the slot or hold its keys: `owner` keeps it. The keys of `from`
+    /// go to it; it claims the slot (`claim`: it did not yet) or takes a new epoch so that its
+    /// claim wins; the other claimants (`unclaim`) give it up, and every master is told.
+    SettleOwner {
+        owner: String,
+        claim: bool,
+        from: Vec<String>,
+        unclaim: Vec<String>,
+    },
     /// Nothing trib can do safely; the reason says why.
     Unfixable { reason: String },
 }
 
 fn keys(state: &SlotState, id: &str) -> u64 {
     state.keys.get(id).copied().unwrap_or(0)
+}
+
+/// Decides who keeps a slot that several masters claim or hold keys of: the one holding the
+/// most keys (the evidence: keys are what must not be lost); ties go to a master that claims
+/// it, then to view order. Its keys stay; the others' are moved to it.
+pub fn plan_owners(state: &SlotState) -> FixAction {
+    let rank = |m: &String| (keys(state, m), state.owners.contains(m));
+    // max_by_key keeps the last of equals: walk in reverse so that view order wins ties.
+    let best = state
+        .masters
+        .iter()
+        .rev()
+        .filter(|m| keys(state, m) > 0 || state.owners.contains(m))
+        .max_by_key(|m| rank(m));
+    let Some(owner) = best.cloned() else {
+        return FixAction::Unfixable {
+            reason: "no master owns the slot and none has keys in it".into(),
+        };
+    };
+    FixAction::SettleOwner {
+        claim: !state.owners.contains(&owner),
+        from: state
+            .masters
+            .iter()
+            .filter(|m| **m != owner && keys(state, m) > 0)
+            .cloned()
+            .collect(),
+        unclaim: state
+            .owners
+            .iter()
+            .filter(|m| **m != owner)
+            .cloned()
+            .collect(),
+        owner,
+    }
+}
+
+/// Who takes the slots of masters that are gone (`slots`, ascending). A slot whose keys sit on
+/// live masters (strays) goes to the one holding the most; the rest are dealt out in
+/// contiguous runs so that the live masters (`live`: id and slot count, view order) end up as
+/// even as possible, the emptiest first. Returns each taker's slots, in `live` order.
+pub fn plan_takeover(
+    slots: &[Slot],
+    holders: &BTreeMap<u16, Vec<(String, u64)>>,
+    live: &[(String, usize)],
+) -> Vec<(String, Vec<Slot>)> {
+    let mut given: BTreeMap<usize, Vec<Slot>> = BTreeMap::new();
+    let mut counts: Vec<usize> = live.iter().map(|(_, n)| *n).collect();
+    let mut rest = Vec::new();
+    for &s in slots {
+        let taker = holders.get(&s.get()).and_then(|h| {
+            let id = plan_uncovered(h, "");
+            live.iter().position(|(l, _)| *l == id)
+        });
+        match taker {
+            Some(i) => {
+                counts[i] += 1;
+                given.entry(i).or_default().push(s);
+            }
+            None => rest.push(s),
+        }
+    }
+    if !live.is_empty() && !rest.is_empty() {
+        let total: usize = counts.iter().sum::<usize>() + rest.len();
+        let fair = total.div_ceil(live.len());
+        let mut order: Vec<usize> = (0..live.len()).collect();
+        order.sort_by_key(|&i| (counts[i], i));
+        let mut next = rest.into_iter();
+        for (k, &i) in order.iter().enumerate() {
+            let take = if k + 1 == order.len() {
+                usize::MAX
+            } else {
+                fair.saturating_sub(counts[i])
+            };
+            let run: Vec<Slot> = next.by_ref().take(take).collect();
+            counts[i] += run.len();
+            given.entry(i).or_default().extend(run);
+        }
+    }
+    given
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(i, mut v)| {
+            v.sort();
+            (live[i].0.clone(), v)
+        })
+        .collect()
 }
 
 /// Decides how to fix an open slot.
@@ -92,15 +190,8 @@ pub fn plan_open_slot(state: &SlotState) -> FixAction {
                 }
             }
         }
-        _ => {
-            return FixAction::Unfixable {
-                reason: format!(
-                    "{} masters claim the slot ({}); resolve the multiple owners first",
-                    state.owners.len(),
-                    state.owners.join(", ")
-                ),
-            }
-        }
+        // Several claims: decided by the keys, like a slot with several owners.
+        _ => return plan_owners(state),
     };
     let migrating: Vec<&(String, String)> = state.migrating.iter().collect();
     let mut importing: Vec<String> = state.importing.iter().map(|(n, _)| n.clone()).collect();
@@ -250,8 +341,6 @@ mod tests {
                 from: vec!["b".into()]
             }
         );
-        let s = state(&["a", "b"], &[("a", "b")], &[], &[]);
-        assert!(matches!(plan_open_slot(&s), FixAction::Unfixable { .. }));
         let s = state(&[], &[("a", "b")], &[], &[]);
         assert!(matches!(plan_open_slot(&s), FixAction::Unfixable { .. }));
     }
@@ -285,5 +374,67 @@ mod tests {
         assert_eq!(plan_uncovered(&h(&[("a", 2), ("b", 5)]), "c"), "b");
         // ties: the first in view order
         assert_eq!(plan_uncovered(&h(&[("a", 3), ("b", 3)]), "c"), "a");
+    }
+
+    #[test]
+    fn several_owners_are_settled_on_the_one_with_most_keys() {
+        // two claims, keys on both: b has more, a gives it up and its keys go to b
+        let s = state(&["a", "b"], &[], &[], &[("a", 2), ("b", 5)]);
+        assert_eq!(
+            plan_owners(&s),
+            FixAction::SettleOwner {
+                owner: "b".into(),
+                claim: false,
+                from: vec!["a".into()],
+                unclaim: vec!["a".into()],
+            }
+        );
+        // one claim, more keys on a non-claimant: it takes the slot over
+        let s = state(&["a"], &[], &[("c", "a")], &[("a", 1), ("c", 3)]);
+        assert_eq!(
+            plan_owners(&s),
+            FixAction::SettleOwner {
+                owner: "c".into(),
+                claim: true,
+                from: vec!["a".into()],
+                unclaim: vec!["a".into()],
+            }
+        );
+        // no keys anywhere: the first claimant keeps it; ties in keys go to a claimant
+        let s = state(&["b", "c"], &[], &[], &[]);
+        assert!(matches!(plan_owners(&s), FixAction::SettleOwner { owner, .. } if owner == "b"));
+        let s = state(&["c"], &[], &[], &[("a", 2), ("c", 2)]);
+        assert!(matches!(plan_owners(&s), FixAction::SettleOwner { owner, .. } if owner == "c"));
+        // an open slot with two claims goes the same way
+        let s = state(&["a", "b"], &[("a", "b")], &[], &[("a", 1)]);
+        assert!(matches!(plan_open_slot(&s), FixAction::SettleOwner { owner, .. } if owner == "a"));
+    }
+
+    #[test]
+    fn slots_of_a_gone_master_are_dealt_out_evenly() {
+        let slots: Vec<Slot> = (10u16..20).filter_map(Slot::new).collect();
+        let live = vec![("a".to_string(), 4usize), ("b".to_string(), 0usize)];
+        let plan = plan_takeover(&slots, &BTreeMap::new(), &live);
+        let got: Vec<(String, Vec<u16>)> = plan
+            .into_iter()
+            .map(|(id, v)| (id, v.iter().map(|s| s.get()).collect()))
+            .collect();
+        // 14 slots in all, 7 each: b (emptiest) takes 7 first, a the remaining 3
+        assert_eq!(
+            got,
+            vec![
+                ("a".to_string(), vec![17, 18, 19]),
+                ("b".to_string(), (10..17).collect()),
+            ]
+        );
+        // a slot with keys on a live master goes to it
+        let mut holders = BTreeMap::new();
+        holders.insert(19u16, vec![("a".to_string(), 3u64)]);
+        let plan = plan_takeover(&slots, &holders, &live);
+        let all: usize = plan.iter().map(|(_, v)| v.len()).sum();
+        assert_eq!(all, 10);
+        assert!(plan
+            .iter()
+            .any(|(id, v)| id == "a" && v.contains(&Slot::new(19).unwrap())));
     }
 }

@@ -20,6 +20,7 @@ mod cli_view;
 mod client_redirects;
 mod migrate_engine;
 mod migrate_fix;
+mod migrate_fix_owners;
 mod migrate_fix_states;
 mod migrate_interactive;
 mod migrate_interrupt;
