@@ -8,20 +8,6 @@ use std::time::Duration;
 use crate::cli_support::eventually;
 use crate::harness::{backends_with_cluster, trib, trib_env, Backend, Cluster, Node};
 
-/// trib-node cases that wait for node support: trib-node's replicas do not replicate and hold no
-/// elections yet, so a plain `CLUSTER FAILOVER` and `FORCE` are refused there (TAKEOVER works).
-/// Remove a name when trib-node gains it; the case then runs on both backends unchanged.
-const TRIB_NODE_WAITING: &[&str] = &["plain", "force"];
-
-/// True (with a note) when `case` cannot run on `backend` yet.
-fn waiting(backend: Backend, case: &str) -> bool {
-    if backend == Backend::TribNode && TRIB_NODE_WAITING.contains(&case) {
-        eprintln!("NOTE: trib-node: the '{case}' failover case waits for node support (TRIB_NODE_WAITING)");
-        return true;
-    }
-    false
-}
-
 /// Six nodes joined by `trib create --replicas 1`, with 300 keys `k:<i>` = `v-k:<i>`, and (on
 /// real Redis) every replica caught up with its master.
 fn cluster_with_keys(backend: Backend, extra: &[(&str, &str)]) -> Cluster {
@@ -122,9 +108,6 @@ fn assert_promoted(cluster: &Cluster, new: usize, old: usize, slots_before: &str
 #[test]
 fn failover_by_replica_and_by_master() {
     for backend in backends_with_cluster() {
-        if waiting(backend, "plain") {
-            continue;
-        }
         let cluster = cluster_with_keys(backend, &[]);
         let entry = cluster.nodes[0].addr();
         let ms = masters(&cluster);
@@ -281,10 +264,6 @@ fn failover_force_with_a_killed_master() {
         assert_eq!(run.code, 1, "{run:?}");
         assert!(run.stderr.contains("use --force"), "{run:?}");
         assert_eq!(role(&cluster.nodes[r]), "slave");
-
-        if waiting(backend, "force") {
-            continue;
-        }
         let run = trib(
             &["failover", &entry, "--master", &mid, "--force", "--yes"],
             None,
