@@ -161,44 +161,28 @@ pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
         })
     };
     let mut left = 0usize;
-    for &s in &to_fix {
+    // Open and stray slots first, then the slots with several owners; one loop for both.
+    let work = to_fix
+        .iter()
+        .map(|&s| (s, false))
+        .chain(owner_slots.iter().map(|&s| (s, true)));
+    for (s, several_owners) in work {
         let Some(slot) = Slot::new(s) else { continue };
         if stop.load(std::sync::atomic::Ordering::Relaxed) {
             left += 1;
             continue;
         }
-        if health.open_slots.contains(&s) {
-            ctx.out.step(&format!("Fixing open slot {slot}"));
+        let step = if several_owners {
+            format!("Fixing multiple owners for slot {slot}")
+        } else if health.open_slots.contains(&s) {
+            format!("Fixing open slot {slot}")
         } else {
-            ctx.out.step(&format!(
-                "Fixing slot {slot}: keys on a master that does not own it"
-            ));
-        }
-        let action = match slot_state(&view, slot).await {
-            Ok(state) => plan_open_slot(&state),
-            Err(e) => FixAction::Unfixable {
-                reason: format!("the slot's keys could not be counted: {e}"),
-            },
+            format!("Fixing slot {slot}: keys on a master that does not own it")
         };
-        if args.dry_run {
-            ctx.out
-                .line(&format!("    would {}", describe(&view, &action)));
-        } else if let Err(e) = apply(&view, slot, &action, &opts, ctx).await {
-            ctx.out.err(&format!("slot {slot}: {e}"));
-            failures.push(format!("slot {slot}: {e}"));
-        }
-        actions.push(json!({"slot": slot, "fix": action}));
-    }
-    for &s in &owner_slots {
-        let Some(slot) = Slot::new(s) else { continue };
-        if stop.load(std::sync::atomic::Ordering::Relaxed) {
-            left += 1;
-            continue;
-        }
-        ctx.out
-            .step(&format!("Fixing multiple owners for slot {slot}"));
+        ctx.out.step(&step);
         let action = match slot_state(&view, slot).await {
-            Ok(state) => plan_owners(&state),
+            Ok(state) if several_owners => plan_owners(&state),
+            Ok(state) => plan_open_slot(&state),
             Err(e) => FixAction::Unfixable {
                 reason: format!("the slot's keys could not be counted: {e}"),
             },
