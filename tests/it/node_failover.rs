@@ -283,6 +283,66 @@ fn trib_check_ok(n: &Node) {
     );
 }
 
+/// Writes `n` keys of `slots` (an `a-b[,c]` list) on `master` and waits (bounded) until WAIT
+/// says its replica acknowledged them all; returns the keys and values written.
+fn write_acknowledged(master: &Node, slots: &str, n: usize) -> Vec<(String, String)> {
+    let ranges: Vec<(u16, u16)> = slots
+        .split([',', ' '])
+        .filter_map(|r| {
+            let (a, b) = r.split_once('-').unwrap_or((r, r));
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .collect();
+    let owned = |k: &str| {
+        let s = trib::slot::key_slot(k.as_bytes()).get();
+        ranges.iter().any(|&(a, b)| a <= s && s <= b)
+    };
+    let pairs: Vec<(String, String)> = (0..n * 20)
+        .map(|i| format!("ha:{i}"))
+        .filter(|k| owned(k))
+        .take(n)
+        .map(|k| {
+            let v = format!("v-{k}");
+            (k, v)
+        })
+        .collect();
+    assert_eq!(pairs.len(), n, "not enough keys hash to {slots}");
+    for (k, v) in &pairs {
+        master.cmd_string(&["SET", k, v]);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let acked: i64 =
+            redis::from_redis_value(&master.cmd(&["WAIT", "1", "2000"]).unwrap()).unwrap();
+        if acked == 1 {
+            return pairs;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "WAIT 1 never confirmed the writes (last answer {acked})"
+        );
+    }
+}
+
+/// Every acknowledged write reads back from `node` with its value.
+fn assert_acknowledged_present(node: &Node, pairs: &[(String, String)], what: &str) {
+    let lost: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, v)| {
+            let got: Option<String> =
+                redis::from_redis_value(&node.cmd(&["GET", k]).unwrap()).unwrap();
+            got.as_ref() != Some(v)
+        })
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{what}: {} of {} acknowledged writes lost: {lost:?}",
+        lost.len(),
+        pairs.len()
+    );
+}
+
 /// The failover deadline of the issue: node timeout × 2 + 3 s.
 fn failover_limit() -> Duration {
     Duration::from_millis(NODE_TIMEOUT_MS * 2 + 3000)
@@ -302,6 +362,7 @@ fn killed_master_is_replaced_by_its_replica_and_rejoins_as_replica() {
         let (m, r) = master_and_replica(&cluster, 0);
         let (old_id, new_id) = (cluster.nodes[m].myid(), cluster.nodes[r].myid());
         let slots = view(&cluster.nodes[m]).unwrap()[&old_id].slots.clone();
+        let written = write_acknowledged(&cluster.nodes[m], &slots, 200);
         cluster.nodes[m].kill();
         let survivors = others(&cluster, &[m]);
         let took = wait_promoted(&survivors, &new_id, &slots, Duration::from_secs(30));
@@ -310,6 +371,7 @@ fn killed_master_is_replaced_by_its_replica_and_rejoins_as_replica() {
             backend.name()
         );
         assert!(took <= failover_limit(), "{took:?}");
+        assert_acknowledged_present(&cluster.nodes[r], &written, backend.name());
         trib_check_with_dead_node(survivors[0], &cluster.nodes[m]);
 
         cluster.nodes[m].restart(true);
@@ -326,11 +388,13 @@ fn hung_master_is_replaced_and_demotes_itself_when_it_wakes_up() {
         let (m, r) = master_and_replica(&cluster, 1);
         let (old_id, new_id) = (cluster.nodes[m].myid(), cluster.nodes[r].myid());
         let slots = view(&cluster.nodes[m]).unwrap()[&old_id].slots.clone();
+        let written = write_acknowledged(&cluster.nodes[m], &slots, 200);
         signal(&cluster.nodes[m], libc::SIGSTOP);
         let survivors = others(&cluster, &[m]);
         let took = wait_promoted(&survivors, &new_id, &slots, Duration::from_secs(30));
         eprintln!("{}: SIGSTOP failover took {took:?}", backend.name());
         assert!(took <= failover_limit(), "{took:?}");
+        assert_acknowledged_present(&cluster.nodes[r], &written, backend.name());
         signal(&cluster.nodes[m], libc::SIGCONT);
         let all: Vec<&Node> = cluster.nodes.iter().collect();
         wait_rejoined(&all, &old_id, &new_id);
