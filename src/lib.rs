@@ -1,7 +1,8 @@
 //! trib: Redis Cluster administration. A map of the crate:
 //!
 //! - CLI: `cli` (clap syntax), `ops` (one file per subcommand), `output` (the one Reporter).
-//! - Shared core: `slot`, `addr`, `exit`, `cluster` (connections, CLUSTER NODES, the view),
+//! - Shared core: `slot`, `addr`, `exit`, `remote` (a live cluster seen from outside: connections,
+//!   CLUSTER NODES, the view; not to be confused with `node::cluster`, the server side),
 //!   `plan` (pure plans), `migrate` (the slot-move engine), `rdb` (RDB framing and primitives,
 //!   shared with the node).
 //! - Node: `node` (trib-node, the reference cluster server); it never imports `ops`, `plan` or `output`.
@@ -9,7 +10,6 @@
 
 pub mod addr;
 pub mod cli;
-pub mod cluster;
 pub mod exit;
 pub mod migrate;
 pub mod node;
@@ -17,6 +17,7 @@ pub mod ops;
 pub mod output;
 pub mod plan;
 pub mod rdb;
+pub mod remote;
 pub mod slot;
 pub mod tls;
 

@@ -6,9 +6,9 @@ use std::io::IsTerminal;
 
 use trib::cli::redis_cli::{self, Translated};
 use trib::cli::{normalize_args, Cli, ColorChoice};
-use trib::cluster::conn::ConnectError;
 use trib::exit::{code_of, ExitCode};
 use trib::output::{Mode, Reporter};
+use trib::remote::conn::ConnectError;
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use futures_util::future::join_all;
 
-use crate::cluster::conn::{describe, NodeConn};
+use crate::remote::conn::{describe, NodeConn};
 use crate::slot::Slot;
 
 use super::keys::{classify, migrate_cmd, Ends, MigrateError};

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 
-use crate::cluster::conn::NodeConn;
-use crate::cluster::nodes::parse_nodes;
+use crate::remote::conn::NodeConn;
+use crate::remote::nodes::parse_nodes;
 use crate::slot::Slot;
 
 /// How long one close waits for a replica before telling the source anyway. Gossip reaches a

@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 
-use crate::cluster::conn::{describe, Credentials, NodeConn};
+use crate::remote::conn::{describe, Credentials, NodeConn};
 use crate::slot::Slot;
 
 use super::{big_key_timeout, conflict, MigrateOptions};

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::cluster::conn::{Credentials, NodeConn};
 use crate::plan::moves::Transfer;
 use crate::plan::schedule::{next_startable, Busy};
+use crate::remote::conn::{Credentials, NodeConn};
 use crate::slot::Slot;
 
 pub use events::{Event, EventSink, NoEvents};

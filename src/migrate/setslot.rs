@@ -5,7 +5,7 @@
 
 use futures_util::future::join_all;
 
-use crate::cluster::conn::{describe, NodeConn};
+use crate::remote::conn::{describe, NodeConn};
 use crate::slot::Slot;
 
 use super::converge::{Replicas, REPLICA_WAIT};

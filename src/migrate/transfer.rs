@@ -3,8 +3,8 @@
 
 use futures_util::StreamExt;
 
-use crate::cluster::conn::NodeConn;
 use crate::plan::moves::Transfer;
+use crate::remote::conn::NodeConn;
 use crate::slot::Slot;
 
 use super::keys::{drain_slot, Ends};

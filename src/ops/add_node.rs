@@ -7,13 +7,13 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::AddNodeArgs;
-use crate::cluster::conn::NodeConn;
-use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::{check_section, load_view, parse_addr};
 use crate::ops::create::{meet, probe, resolve};
 use crate::ops::join::{join_timeout, not_joined, wait_state_ok, wait_until};
 use crate::ops::Context;
+use crate::remote::conn::NodeConn;
+use crate::remote::view::ClusterView;
 
 pub async fn run(args: &AddNodeArgs, ctx: &Context) -> Result<ExitCode> {
     let out = &ctx.out;
@@ -37,8 +37,8 @@ pub async fn run(args: &AddNodeArgs, ctx: &Context) -> Result<ExitCode> {
     let new = probe(&new_addr, ctx).await.inspect_err(|e| {
         let unreachable = e.chain().any(|c| {
             matches!(
-                c.downcast_ref::<crate::cluster::conn::ConnectError>(),
-                Some(crate::cluster::conn::ConnectError::Unreachable { .. })
+                c.downcast_ref::<crate::remote::conn::ConnectError>(),
+                Some(crate::remote::conn::ConnectError::Unreachable { .. })
             )
         });
         if unreachable {
@@ -178,7 +178,7 @@ async fn copy_functions(from: &NodeConn, to: &NodeConn, ctx: &Context) -> Result
         Fail::failure(format!(
             "Failed loading functions to the new node {}: {}",
             to.addr,
-            crate::cluster::conn::describe(&e)
+            crate::remote::conn::describe(&e)
         ))
     })?;
     Ok(())

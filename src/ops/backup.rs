@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::cli::BackupArgs;
-use crate::cluster::view::{ClusterNode, ClusterView};
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::{check_section, load_view_probing, parse_addr};
 use crate::ops::Context;
+use crate::remote::view::{ClusterNode, ClusterView};
 use sync::Framing;
 
 /// The topology file's name, as redis-cli writes it.

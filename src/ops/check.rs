@@ -9,12 +9,12 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::CheckArgs;
-use crate::cluster::health::short_id;
-use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::{check_section, dbsizes, load_view_probing, parse_entry, print_info};
 use crate::ops::Context;
 use crate::output::json;
+use crate::remote::health::short_id;
+use crate::remote::view::ClusterView;
 
 pub async fn run(args: &CheckArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_entry(&args.entry.node)?;

@@ -5,13 +5,13 @@
 use anyhow::Result;
 
 use crate::addr::NodeAddr;
-use crate::cluster::health::Health;
-use crate::cluster::strays;
-use crate::cluster::view::{ClusterView, SkipReason};
 use crate::exit::Fail;
 use crate::ops::Context;
 use crate::output::cluster::{info_line, node_block};
 use crate::output::Reporter;
+use crate::remote::health::Health;
+use crate::remote::strays;
+use crate::remote::view::{ClusterView, SkipReason};
 
 /// `host:port`, or `host port` as redis-cli accepts it; a bad one is a usage error.
 pub fn parse_entry(words: &[String]) -> Result<NodeAddr> {
@@ -170,7 +170,7 @@ pub async fn check_section(
         out.line(&format!(
             "*** {} uncovered slots: {}",
             health.uncovered_count,
-            crate::cluster::health::ranges_text(&health.uncovered)
+            crate::remote::health::ranges_text(&health.uncovered)
         ));
     }
     for s in &health.skipped {

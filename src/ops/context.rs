@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::cli::GlobalArgs;
-use crate::cluster::conn::{ConnectOptions, Credentials};
 use crate::output::Reporter;
+use crate::remote::conn::{ConnectOptions, Credentials};
 use crate::tls::{ClientTlsSettings, TlsClient};
 
 pub struct Context {

@@ -11,15 +11,15 @@ use serde_json::json;
 
 use crate::addr::NodeAddr;
 use crate::cli::CreateArgs;
-use crate::cluster::conn::NodeConn;
-use crate::cluster::nodes::parse_nodes;
-use crate::cluster::view::cluster_enabled;
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::{check_section, load_view, parse_addr};
 use crate::ops::join::{join_timeout, not_joined, wait_state_ok, wait_until};
 use crate::ops::Context;
 use crate::output::Answer;
 use crate::plan::create::{AntiAffinity, Candidate, CreatePlan, Role};
+use crate::remote::conn::NodeConn;
+use crate::remote::nodes::parse_nodes;
+use crate::remote::view::cluster_enabled;
 use crate::slot::SlotSet;
 
 /// A node that passed validation.
@@ -396,7 +396,7 @@ async fn add_slots(
     conn: &NodeConn,
     start: u16,
     end: u16,
-) -> Result<(), crate::cluster::reply::ReplyError> {
+) -> Result<(), crate::remote::reply::ReplyError> {
     match conn
         .request([
             "CLUSTER",

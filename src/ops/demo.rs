@@ -14,13 +14,13 @@ use clap::Parser;
 
 use crate::addr::NodeAddr;
 use crate::cli::{AddNodeArgs, CheckArgs, Cli, CreateArgs, DemoArgs, EntryArgs};
-use crate::cluster::health::Health;
-use crate::cluster::strays;
-use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
 use crate::ops::local::{server_name, LocalCluster};
 use crate::ops::Context;
 use crate::output::{Mode, Reporter};
+use crate::remote::health::Health;
+use crate::remote::strays;
+use crate::remote::view::ClusterView;
 use crate::slot::key_slot;
 
 const PER_TYPE: usize = 50;

@@ -10,8 +10,6 @@ use anyhow::Result;
 use serde_json::{json, Value};
 
 use crate::cli::FailoverArgs;
-use crate::cluster::health::short_id;
-use crate::cluster::view::{ClusterNode, ClusterView};
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::{load_view, parse_entry};
 use crate::ops::failover_pick::Mode;
@@ -20,6 +18,8 @@ use crate::ops::failover_wait::wait_agreed;
 use crate::ops::Context;
 use crate::output::cluster::{bracket_ranges, node_block};
 use crate::output::{json as json_shape, Answer};
+use crate::remote::health::short_id;
+use crate::remote::view::{ClusterNode, ClusterView};
 
 pub async fn run(args: &FailoverArgs, ctx: &Context) -> Result<ExitCode> {
     let out = &ctx.out;

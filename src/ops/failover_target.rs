@@ -6,12 +6,12 @@ use anyhow::Result;
 use futures_util::future::join_all;
 
 use crate::addr::NodeAddr;
-use crate::cluster::health::short_id;
-use crate::cluster::nodes::NodeLine;
-use crate::cluster::view::{ClusterNode, ClusterView, LookupError, SkipReason, SkippedNode};
 use crate::exit::Fail;
 use crate::ops::failover_pick::{best, parse_replication, reason, Facts, Mode};
 use crate::output::Reporter;
+use crate::remote::health::short_id;
+use crate::remote::nodes::NodeLine;
+use crate::remote::view::{ClusterNode, ClusterView, LookupError, SkipReason, SkippedNode};
 use crate::slot::SlotSet;
 
 /// A node named on the command line: loaded, or known to the entry node but not loadable.

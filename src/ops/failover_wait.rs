@@ -5,10 +5,10 @@
 use std::time::{Duration, Instant};
 
 use crate::addr::NodeAddr;
-use crate::cluster::health::short_id;
-use crate::cluster::view::ClusterView;
 use crate::ops::failover_target::OldMaster;
 use crate::ops::Context;
+use crate::remote::health::short_id;
+use crate::remote::view::ClusterView;
 
 /// How often the wait reloads the view.
 const POLL: Duration = Duration::from_millis(250);

@@ -17,10 +17,6 @@ use serde_json::json;
 
 use crate::addr::NodeAddr;
 use crate::cli::FixArgs;
-use crate::cluster::conn::NodeConn;
-use crate::cluster::health::Health;
-use crate::cluster::strays::{self, key_count};
-use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
 use crate::migrate::keys::{drain_slot, Ends};
 use crate::migrate::setslot::setslot_many;
@@ -33,6 +29,10 @@ use crate::output::progress::Progress;
 use crate::output::Answer;
 use crate::plan::fix::{plan_open_slot, plan_owners, plan_uncovered, FixAction, SlotState};
 use crate::plan::moves::Transfer;
+use crate::remote::conn::NodeConn;
+use crate::remote::health::Health;
+use crate::remote::strays::{self, key_count};
+use crate::remote::view::ClusterView;
 use crate::slot::{Slot, SlotSet};
 
 pub async fn run(args: &FixArgs, ctx: &Context) -> Result<ExitCode> {
@@ -618,7 +618,7 @@ async fn fix_coverage(
             Fail::failure(format!(
                 "{}: CLUSTER ADDSLOTS: {}",
                 c.addr,
-                crate::cluster::conn::describe(&e)
+                crate::remote::conn::describe(&e)
             ))
         })?;
         let _ = c.request(["CLUSTER", "BUMPEPOCH"]).await;

@@ -10,9 +10,6 @@ use bytes::Bytes;
 use serde_json::json;
 
 use crate::cli::FixArgs;
-use crate::cluster::conn::NodeConn;
-use crate::cluster::health::{short_id, StrayKeys};
-use crate::cluster::view::{ClusterView, SkippedNode};
 use crate::exit::Fail;
 use crate::migrate::conflict::{self, show_key};
 use crate::migrate::keys::{classify, get_keys, migrate_cmd, Ends, MigrateError};
@@ -21,6 +18,9 @@ use crate::migrate::MigrateOptions;
 use crate::ops::Context;
 use crate::output::Answer;
 use crate::plan::fix::plan_takeover;
+use crate::remote::conn::NodeConn;
+use crate::remote::health::{short_id, StrayKeys};
+use crate::remote::view::{ClusterView, SkippedNode};
 use crate::slot::{Slot, SlotSet};
 
 fn conn<'a>(view: &'a ClusterView, id: &str) -> Result<&'a NodeConn> {

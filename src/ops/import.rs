@@ -12,8 +12,6 @@ use serde_json::json;
 
 use crate::addr::NodeAddr;
 use crate::cli::ImportArgs;
-use crate::cluster::conn::{ConnectError, ConnectOptions, Credentials, NodeConn};
-use crate::cluster::view::{cluster_enabled, ClusterView};
 use crate::exit::{ExitCode, Fail};
 use crate::migrate::response_timeout_for;
 use crate::ops::common::parse_addr;
@@ -21,6 +19,8 @@ use crate::ops::import_batches::{ImportOptions, Job, Run, Tally};
 use crate::ops::slot_moves::{load_settled, move_options, require_healthy};
 use crate::ops::Context;
 use crate::output::Mode;
+use crate::remote::conn::{ConnectError, ConnectOptions, Credentials, NodeConn};
+use crate::remote::view::{cluster_enabled, ClusterView};
 use crate::slot::SLOT_COUNT;
 
 /// Names printed in the human report (the JSON document keeps up to `KEEP_NAMES`).

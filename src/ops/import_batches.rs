@@ -11,9 +11,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use crate::cluster::conn::{describe, Credentials, NodeConn};
 use crate::migrate::conflict::show_key;
 use crate::migrate::keys::{classify, migrate_cmd, MigrateError};
+use crate::remote::conn::{describe, Credentials, NodeConn};
 use crate::slot::key_slot;
 
 /// Key names kept for the report (the counts are always exact).

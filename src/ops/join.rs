@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use futures_util::future::join_all;
 
-use crate::cluster::conn::NodeConn;
-use crate::cluster::nodes::NodeLine;
-use crate::cluster::nodes::SlotSetCache;
-use crate::cluster::view::{fetch_table, slot_map};
 use crate::exit::Fail;
 use crate::output::Reporter;
+use crate::remote::conn::NodeConn;
+use crate::remote::nodes::NodeLine;
+use crate::remote::nodes::SlotSetCache;
+use crate::remote::view::{fetch_table, slot_map};
 
 /// How long a join may take before trib gives up: generous, but never forever.
 pub fn join_timeout(nodes: usize) -> Duration {
@@ -120,7 +120,7 @@ pub async fn wait_state_ok(conns: &[NodeConn], limit: Duration) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::nodes::parse_nodes;
+    use crate::remote::nodes::parse_nodes;
 
     #[test]
     fn joined_means_everyone_knows_everyone_and_agrees() {

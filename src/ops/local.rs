@@ -12,8 +12,8 @@ use tokio::process::{Child, Command};
 
 use crate::addr::NodeAddr;
 use crate::cli::ServerKind;
-use crate::cluster::conn::{ConnectOptions, NodeConn};
 use crate::exit::Fail;
+use crate::remote::conn::{ConnectOptions, NodeConn};
 
 pub fn server_name(kind: ServerKind) -> &'static str {
     match kind {

@@ -6,7 +6,6 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::RebalanceArgs;
-use crate::cluster::view::ClusterView;
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::parse_entry;
 use crate::ops::slot_moves::{
@@ -14,6 +13,7 @@ use crate::ops::slot_moves::{
 };
 use crate::ops::Context;
 use crate::plan::rebalance::{plan_rebalance, RebalanceOutcome, WeightedNode};
+use crate::remote::view::ClusterView;
 
 pub async fn run(args: &RebalanceArgs, ctx: &Context) -> Result<ExitCode> {
     let entry = parse_entry(&args.entry.node)?;

@@ -8,7 +8,6 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::ReshardArgs;
-use crate::cluster::view::{ClusterNode, ClusterView};
 use crate::exit::{ExitCode, Fail};
 use crate::ops::common::parse_entry;
 use crate::ops::slot_moves::{
@@ -19,6 +18,7 @@ use crate::output::ask::{ask_line, ask_note};
 use crate::output::cluster::node_block;
 use crate::plan::moves::PlanNode;
 use crate::plan::reshard::{plan_reshard, ReshardPlan};
+use crate::remote::view::{ClusterNode, ClusterView};
 use crate::slot::SLOT_COUNT;
 
 pub async fn run(args: &ReshardArgs, ctx: &Context) -> Result<ExitCode> {

@@ -17,7 +17,6 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::cli::RestoreArgs;
-use crate::cluster::conn::{describe, ConnectOptions, NodeConn};
 use crate::exit::{ExitCode, Fail};
 use crate::ops::backup::{rdb_file_name, BackupNode, NODES_JSON};
 use crate::ops::common::{check_section, load_view, parse_addr};
@@ -26,6 +25,7 @@ use crate::ops::Context;
 use crate::output::Answer;
 use crate::rdb::file::Walker;
 use crate::rdb::payload::frame_into;
+use crate::remote::conn::{describe, ConnectOptions, NodeConn};
 use crate::slot::{key_slot, SLOT_COUNT};
 
 /// Names printed in the human report.

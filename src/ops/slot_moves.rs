@@ -9,7 +9,6 @@ use anyhow::Result;
 
 use crate::addr::NodeAddr;
 use crate::cli::MoveArgs;
-use crate::cluster::view::{ClusterNode, ClusterView, SkipReason};
 use crate::exit::{ExitCode, Fail};
 use crate::migrate::{
     response_timeout_for, Engine, EngineNode, MigrateOptions, MigrateReport, DEFAULT_BATCH_KEYS,
@@ -19,6 +18,7 @@ use crate::ops::common::check_section;
 use crate::ops::Context;
 use crate::output::progress::Progress;
 use crate::plan::moves::{PlanNode, Transfer};
+use crate::remote::view::{ClusterNode, ClusterView, SkipReason};
 
 /// How long to wait for a cluster that looks unhealthy to settle before refusing.
 pub const SETTLE_LIMIT: Duration = Duration::from_secs(10);

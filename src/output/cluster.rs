@@ -1,8 +1,8 @@
 //! How cluster nodes look in human output, in redis-cli's exact layout (`M:`/`S:` blocks, the
 //! info summary line). Returns lines; the Reporter prints them. No I/O, no decisions.
 
-use crate::cluster::health::{short_id, skip_reason_text};
-use crate::cluster::view::{ClusterNode, ClusterView, SkippedNode};
+use crate::remote::health::{short_id, skip_reason_text};
+use crate::remote::view::{ClusterNode, ClusterView, SkippedNode};
 use crate::slot::SlotSet;
 
 /// `[0-5460],[5462]`: maximal runs in brackets, comma-joined (empty for no slots).

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::cluster::view::{ClusterNode, ClusterView};
+use crate::remote::view::{ClusterNode, ClusterView};
 use crate::slot::SlotSet;
 
 /// `[[0,5460],[5462,5462]]`

@@ -80,7 +80,7 @@ fn masters(cluster: &Cluster) -> Vec<usize> {
 /// Every key reads back through its slot's owner as `via` sees the slot map.
 fn assert_keys_readable(cluster: &Cluster, via: &Node) {
     let table = via.cmd_string(&["CLUSTER", "NODES"]);
-    let lines = trib::cluster::nodes::parse_nodes(&table).unwrap();
+    let lines = trib::remote::nodes::parse_nodes(&table).unwrap();
     for i in 0..300 {
         let key = format!("k:{i}");
         let slot = trib::slot::key_slot(key.as_bytes());

@@ -102,7 +102,7 @@ pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 /// Index of the node owning `slot` (per CLUSTER NODES of node 0).
 pub fn owner_of(cluster: &Cluster, slot: u16) -> usize {
     let table = cluster.nodes[0].cmd_string(&["CLUSTER", "NODES"]);
-    let parsed = trib::cluster::nodes::parse_nodes(&table).unwrap();
+    let parsed = trib::remote::nodes::parse_nodes(&table).unwrap();
     let line = parsed
         .iter()
         .find(|l| l.slots.contains(trib::slot::Slot::new(slot).unwrap()))

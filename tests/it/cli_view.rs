@@ -3,8 +3,8 @@
 
 use crate::harness::{backends_with_cluster, Cluster};
 use trib::addr::NodeAddr;
-use trib::cluster::conn::ConnectOptions;
-use trib::cluster::view::ClusterView;
+use trib::remote::conn::ConnectOptions;
+use trib::remote::view::ClusterView;
 
 fn load(addr: &str) -> anyhow::Result<ClusterView> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -84,7 +84,7 @@ fn connected_clients(node: &crate::harness::Node, pass: Option<&str>) -> u64 {
 
 #[test]
 fn a_one_shot_connection_is_closed_by_the_node_and_reopens_on_demand() {
-    use trib::cluster::conn::{answer_value, AfterFirst, Credentials, FirstRequest, NodeConn};
+    use trib::remote::conn::{answer_value, AfterFirst, Credentials, FirstRequest, NodeConn};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use trib::addr::NodeAddr;
-use trib::cluster::conn::{ConnectOptions, NodeConn};
 use trib::migrate::{Engine, EngineNode, MigrateOptions, MigrateReport, NoEvents};
 use trib::plan::moves::Transfer;
+use trib::remote::conn::{ConnectOptions, NodeConn};
 use trib::slot::{key_slot, Slot};
 
 use crate::harness::{backends_with_cluster, Cluster};

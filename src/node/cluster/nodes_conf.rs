@@ -8,7 +8,7 @@ use std::path::Path;
 use super::bus_msg::{flags, NodeName};
 use super::render::nodes_text;
 use super::state::{now_ms, ClusterConfig, ClusterNode, ClusterState};
-use crate::cluster::nodes::NodeLine;
+use crate::remote::nodes::NodeLine;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfError {

@@ -4,7 +4,7 @@
 use super::bus_msg::{flags, type_name, NodeName};
 use super::reply::Reply;
 use super::state::{ClusterNode, ClusterState, MSG_TYPES};
-use crate::cluster::nodes::NodeLine;
+use crate::remote::nodes::NodeLine;
 use crate::slot::{Slot, SlotSet};
 
 /// The CLUSTER NODES line of one node (markers only on the myself line).

@@ -11,8 +11,8 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::addr::NodeAddr;
-use crate::cluster::conn::{connect_stream, ConnectOptions};
 use crate::rdb::crc64::crc64_digest;
+use crate::remote::conn::{connect_stream, ConnectOptions};
 
 const EOF_MARK_LEN: usize = 40;
 const CHUNK: usize = 256 * 1024;

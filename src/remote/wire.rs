@@ -16,7 +16,7 @@ use redis::{RedisError, RedisFuture, RedisResult, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cluster::frame::{decode, Framer};
+use crate::remote::frame::{decode, Framer};
 
 /// How many replies a request waits for, and where they go.
 struct Pending {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::addr::NodeAddr;
-use crate::cluster::reply::ReplyError;
-use crate::cluster::wire::{Answer, Expect, Wire};
+use crate::remote::reply::ReplyError;
+use crate::remote::wire::{Answer, Expect, Wire};
 use crate::tls::TlsClient;
 use anyhow::Result;
 

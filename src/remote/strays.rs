@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 
-use crate::cluster::conn::{command, NodeConn};
-use crate::cluster::frame::RawReader;
-use crate::cluster::health::StrayKeys;
-use crate::cluster::nodes::NodeLine;
-use crate::cluster::reply::ReplyError;
-use crate::cluster::view::{ClusterNode, ClusterView};
+use crate::remote::conn::{command, NodeConn};
+use crate::remote::frame::RawReader;
+use crate::remote::health::StrayKeys;
+use crate::remote::nodes::NodeLine;
+use crate::remote::reply::ReplyError;
+use crate::remote::view::{ClusterNode, ClusterView};
 use crate::slot::{key_slot, Slot, SlotSet};
 
 /// Up to this many keys, one KEYS costs the node no more than one SCAN page (and half as much

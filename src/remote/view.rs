@@ -10,15 +10,15 @@ use anyhow::Result;
 use futures_util::future::join_all;
 
 use crate::addr::NodeAddr;
-use crate::cluster::conn::{
+use crate::exit::Fail;
+use crate::remote::conn::{
     answer_raw, answer_value, as_reply, AfterFirst, ConnectError, ConnectOptions, FirstRequest,
     NodeConn,
 };
-use crate::cluster::nodes::{parse_nodes_sharing, NodeLine, SlotSetCache};
-use crate::cluster::reply::ReplyError;
-use crate::cluster::strays::{self, SlotCounts};
-use crate::cluster::wire::Answer;
-use crate::exit::Fail;
+use crate::remote::nodes::{parse_nodes_sharing, NodeLine, SlotSetCache};
+use crate::remote::reply::ReplyError;
+use crate::remote::strays::{self, SlotCounts};
+use crate::remote::wire::Answer;
 use crate::slot::{Slot, SlotSet};
 
 /// One loaded node: its connection and its own view of itself.
@@ -694,7 +694,7 @@ impl AddrWithoutBus for NodeLine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::nodes::parse_nodes;
+    use crate::remote::nodes::parse_nodes;
 
     #[test]
     fn signature_ignores_open_slot_markers_and_slotless_nodes() {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cluster::view::{ClusterView, SkipReason, SkippedNode};
+use crate::remote::view::{ClusterView, SkipReason, SkippedNode};
 use crate::slot::{Slot, SlotSet};
 
 /// A node with open slots, as its own line says.
