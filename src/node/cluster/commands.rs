@@ -479,7 +479,7 @@ pub fn reset(st: &mut ClusterState, hard: bool, keys: &mut dyn Keys) {
 }
 
 fn failover(st: &mut ClusterState, a: &[Bytes]) -> Reply {
-    use super::manual_failover::{start, Mode};
+    use super::failover::manual_failover::{start, Mode};
     if a.len() > 1 {
         return Reply::syntax();
     }

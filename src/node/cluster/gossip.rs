@@ -7,14 +7,15 @@
 use bytes::Bytes;
 
 use super::bus_msg::{self as msg, flags, Body, Gossip, Header, Message, NodeName, MFLAG_PAUSED};
-pub use super::failure::cron;
-use super::failure::{clear_failure_if_needed, mark_failing_if_needed};
+use super::epochs;
+pub use super::failover::failure::cron;
+use super::failover::failure::{clear_failure_if_needed, mark_failing_if_needed};
+use super::failover::{election, manual_failover, voting};
 use super::gossip_out::send_update;
 pub use super::gossip_out::{
     broadcast_pong, build_ping, encode_counted, header, send_ping, send_to,
 };
 use super::state::{now_ms, ClusterNode, ClusterState};
-use super::{election, epochs, manual_failover, voting};
 use crate::slot::{Slot, SlotSet};
 
 /// Which link a message arrived on.

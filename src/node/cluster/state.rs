@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::bus_msg::{flags, NodeName};
-use super::replication_port::{NoReplication, ReplicationPort};
+use super::failover::replication_port::{NoReplication, ReplicationPort};
 use crate::slot::{Slot, SlotSet, SLOT_COUNT};
 
 /// Milliseconds since the Unix epoch.

@@ -7,8 +7,8 @@ use std::sync::{Arc, Weak};
 
 use crate::node::cluster::bus::lock;
 use crate::node::cluster::bus_msg::NodeName;
+use crate::node::cluster::failover::replication_port::ReplicationPort;
 use crate::node::cluster::hook::ClusterRuntime;
-use crate::node::cluster::replication_port::ReplicationPort;
 use crate::node::replication as repl;
 use crate::node::state::Shared;
 

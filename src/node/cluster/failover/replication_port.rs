@@ -6,7 +6,7 @@
 //! (through `hook::ClusterRuntime::of(shared).state`), which starts following at once when the
 //! node is already a replica.
 
-use super::bus_msg::NodeName;
+use crate::node::cluster::bus_msg::NodeName;
 
 /// Replication as the cluster sees it. Calls are made while the cluster state is locked: an
 /// implementation must return at once (spawn its work) and never lock the cluster state.

@@ -5,10 +5,10 @@
 
 use rand::seq::SliceRandom;
 
-use super::bus_msg::{self as msg, flags, Body, Message, NodeName};
-use super::gossip_out::{broadcast, broadcast_pong, header, send_ping};
-use super::state::{now_ms, ClusterState};
 use super::{election, manual_failover, replica_migration};
+use crate::node::cluster::bus_msg::{self as msg, flags, Body, Message, NodeName};
+use crate::node::cluster::gossip_out::{broadcast, broadcast_pong, header, send_ping};
+use crate::node::cluster::state::{now_ms, ClusterState};
 
 /// Failure reports older than this many node timeouts are ignored.
 const FAIL_REPORT_VALIDITY_MULT: u64 = 2;

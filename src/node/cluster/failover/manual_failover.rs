@@ -2,11 +2,11 @@
 //! master (pause writes, advertise PAUSED with the final offset), the replica waiting until it
 //! processed that offset, and the 5 s time limit. The election itself is `election`'s.
 
-use super::bus_msg::{self as msg, Body, Message, NodeName};
 use super::election::{handle_replica_failover, replace_my_master};
-use super::epochs;
-use super::gossip_out::{build_ping, header, send_ping, send_to};
-use super::state::{now_ms, ClusterState};
+use crate::node::cluster::bus_msg::{self as msg, Body, Message, NodeName};
+use crate::node::cluster::epochs;
+use crate::node::cluster::gossip_out::{build_ping, header, send_ping, send_to};
+use crate::node::cluster::state::{now_ms, ClusterState};
 
 /// How long a manual failover may take.
 pub const MF_TIMEOUT_MS: u64 = 5000;

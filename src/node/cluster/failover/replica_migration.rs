@@ -2,8 +2,8 @@
 //! that has lost its last working replica (an orphan), so that every shard keeps a standby.
 //! Redis's orphan count in clusterCron and clusterHandleSlaveMigration.
 
-use super::bus_msg::{flags, NodeName};
-use super::state::{now_ms, ClusterNode, ClusterState};
+use crate::node::cluster::bus_msg::{flags, NodeName};
+use crate::node::cluster::state::{now_ms, ClusterNode, ClusterState};
 
 /// A master must be orphaned this long before a replica migrates to it.
 const MIGRATION_DELAY_MS: u64 = 5000;

@@ -5,9 +5,9 @@
 
 use rand::Rng;
 
-use super::bus_msg::{self as msg, flags, Body, Message, NodeName, MFLAG_FORCEACK};
-use super::gossip_out::{broadcast, broadcast_pong, broadcast_pong_to, header};
-use super::state::{now_ms, ClusterState};
+use crate::node::cluster::bus_msg::{self as msg, flags, Body, Message, NodeName, MFLAG_FORCEACK};
+use crate::node::cluster::gossip_out::{broadcast, broadcast_pong, broadcast_pong_to, header};
+use crate::node::cluster::state::{now_ms, ClusterState};
 use crate::slot::Slot;
 
 /// Why I cannot fail over now (Redis's CLUSTER_CANT_FAILOVER_*), for sparse logging.
@@ -232,8 +232,8 @@ pub fn replace_my_master(st: &mut ClusterState) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::replication_port::ReplicationPort;
     use super::*;
-    use crate::node::cluster::replication_port::ReplicationPort;
     use crate::node::cluster::state::{ClusterConfig, ClusterNode};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;

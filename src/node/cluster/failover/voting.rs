@@ -3,9 +3,9 @@
 //! manual failover), not twice for replicas of one master within 2 × node_timeout, and only
 //! when the replica's view of its slots is not stale. Redis's clusterSendFailoverAuthIfNeeded.
 
-use super::bus_msg::{self as msg, Body, Header, Message, MFLAG_FORCEACK};
-use super::gossip_out::{header, send_to};
-use super::state::{now_ms, ClusterState};
+use crate::node::cluster::bus_msg::{self as msg, Body, Header, Message, MFLAG_FORCEACK};
+use crate::node::cluster::gossip_out::{header, send_to};
+use crate::node::cluster::state::{now_ms, ClusterState};
 
 /// Why a vote was refused (logged the way Redis words it), or `Ok` when granted.
 pub fn vote_if_needed(st: &mut ClusterState, request: &Header) -> Result<(), String> {
