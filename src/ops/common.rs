@@ -9,7 +9,7 @@ use crate::exit::Fail;
 use crate::ops::Context;
 use crate::output::cluster::{info_line, node_block};
 use crate::output::Reporter;
-use crate::remote::health::Health;
+use crate::remote::health::{short_id, Health};
 use crate::remote::strays;
 use crate::remote::view::{ClusterView, SkipReason};
 
@@ -127,12 +127,12 @@ pub async fn check_section(
             out.line(&format!(
                 "*** {} ({}) sees a different slot map: {}",
                 n.addr,
-                &n.id[..8.min(n.id.len())],
+                short_id(&n.id),
                 ClusterView::signature_of(n)
                     .split('|')
                     .map(|p| p
                         .split_once(':')
-                        .map(|(id, s)| format!("{}:{s}", &id[..8.min(id.len())]))
+                        .map(|(id, s)| format!("{}:{s}", short_id(id)))
                         .unwrap_or_default())
                     .collect::<Vec<_>>()
                     .join(" ")

@@ -45,7 +45,7 @@ pub fn info_line(view: &ClusterView, node: &ClusterNode, keys: u64) -> String {
     format!(
         "{} ({}...) -> {} keys | {} slots | {} slaves.",
         node.addr,
-        &node.id[..node.id.len().min(8)],
+        short_id(&node.id),
         keys,
         node.slots.len(),
         view.replica_count(&node.id)

@@ -226,8 +226,13 @@ pub fn skipped_text(s: &SkippedNode) -> String {
     what
 }
 
+/// The first 8 characters of a node id, for display. Cut on a character boundary: an id is
+/// whatever a node's reply said, and a reply must never make trib panic.
 pub fn short_id(id: &str) -> &str {
-    &id[..id.len().min(8)]
+    match id.char_indices().nth(8) {
+        Some((end, _)) => &id[..end],
+        None => id,
+    }
 }
 
 fn join_nums(v: &[u16]) -> String {
@@ -254,6 +259,15 @@ pub fn ranges_text(r: &[[u16; 2]]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_id_never_cuts_inside_a_character() {
+        assert_eq!(short_id("935c181e34ab"), "935c181e");
+        assert_eq!(short_id("abc"), "abc");
+        // 7 ASCII bytes then a 2-byte character: a byte slice [..8] would panic here.
+        assert_eq!(short_id("abcdefgé123"), "abcdefgé");
+        assert_eq!(short_id("ééééééééé"), "éééééééé");
+    }
 
     #[test]
     fn a_failed_owner_is_named_with_its_slots() {
