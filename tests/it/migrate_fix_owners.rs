@@ -9,25 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{backends_with_cluster, trib, Cluster, Node};
 use crate::migrate_fix::keys_on;
+use crate::migrate_fix_states::plant_value;
 use crate::migrate_support::{ids, redis_cli_check_ok, slot_map};
-
-/// Writes `key = value` on `node`, which does not own the key's slot (`owner_id` does): a
-/// stray copy, as a client redirected mid-move or a restarted node leaves one.
-fn plant(node: &Node, owner_id: &str, slot: u16, key: &str, value: &str) {
-    let s = slot.to_string();
-    node.cmd(&["CLUSTER", "SETSLOT", &s, "IMPORTING", owner_id])
-        .unwrap();
-    let mut c = node.client();
-    redis::pipe()
-        .cmd("ASKING")
-        .ignore()
-        .cmd("SET")
-        .arg(key)
-        .arg(value)
-        .query::<()>(&mut c)
-        .unwrap();
-    node.cmd(&["CLUSTER", "SETSLOT", &s, "STABLE"]).unwrap();
-}
 
 fn keys_in_slot(node: &Node, slot: u16) -> Vec<String> {
     let mut c = node.client();
@@ -136,14 +119,14 @@ fn fix_settles_a_slot_with_several_owners_on_the_master_holding_most_keys() {
             n0.cmd(&["SET", k, &value(k)]).unwrap();
         }
         for k in &ka[2..] {
-            plant(n1, &id[0], sa, k, &value(k));
+            plant_value(n1, &id[0], k, &value(k));
         }
         // Slot b: node 2 owns it with 3 keys, node 0 holds 1: node 2 keeps it.
         let (sb, kb) = keys_on(&cluster, 2, 0, 4);
         for k in &kb[..3] {
             n2.cmd(&["SET", k, &value(k)]).unwrap();
         }
-        plant(n0, &id[2], sb, &kb[3], &value(&kb[3]));
+        plant_value(n0, &id[2], &kb[3], &value(&kb[3]));
 
         let run = trib(&["check", &n0.addr(), "--search-multiple-owners"], None);
         assert_eq!(run.code, 1, "{run:?}");
@@ -203,9 +186,9 @@ fn fix_settles_a_slot_with_several_owners_on_the_master_holding_most_keys() {
         let (sc, kc) = keys_on(&cluster, 0, 1, 4);
         n0.cmd(&["SET", &kc[0], "node 0's"]).unwrap();
         n0.cmd(&["SET", &kc[3], &value(&kc[3])]).unwrap();
-        plant(n1, &id[0], sc, &kc[0], "node 1's");
-        plant(n1, &id[0], sc, &kc[1], &value(&kc[1]));
-        plant(n1, &id[0], sc, &kc[2], &value(&kc[2]));
+        plant_value(n1, &id[0], &kc[0], "node 1's");
+        plant_value(n1, &id[0], &kc[1], &value(&kc[1]));
+        plant_value(n1, &id[0], &kc[2], &value(&kc[2]));
         let run = trib(
             &["fix", &n0.addr(), "--search-multiple-owners", "--yes"],
             None,

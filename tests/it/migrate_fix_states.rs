@@ -134,7 +134,7 @@ fn fix_finishes_a_move_whose_source_gave_the_slot_away() {
 }
 
 /// Plants `key = value` on node `on` in a slot owned by `owner_id` (a stray copy).
-fn plant_value(node: &Node, owner_id: &str, key: &str, value: &str) {
+pub fn plant_value(node: &Node, owner_id: &str, key: &str, value: &str) {
     let s = key_slot(key.as_bytes()).get().to_string();
     node.cmd(&["CLUSTER", "SETSLOT", &s, "IMPORTING", owner_id])
         .unwrap();
